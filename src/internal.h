@@ -1,0 +1,53 @@
+/*
+ * Private declarations shared by the modules of libelman. Never installed.
+ */
+#ifndef ELMAN_INTERNAL_H
+#define ELMAN_INTERNAL_H
+
+#include <stddef.h>
+
+#include "elman.h"
+
+/* Largest value any BLAS dimension may take: Debian's OpenBLAS uses 32-bit
+ * integers for sizes. */
+#define ELMAN_BLAS_INT_MAX 2147483647
+
+/* One layer's parameters, repacked:
+ * - w_ih: (D*H, I_l), the D directions' W_ih stacked so that one GEMM
+ *   computes the input projection of both directions;
+ * - w_hh[d]: (H, H);
+ * - bias[d]: (H), b_ih + b_hh, or NULL without bias. */
+typedef struct elman_layer {
+    int in_size; /* I_l */
+    float *w_ih;
+    float *w_hh[2];
+    float *bias[2];
+    unsigned char is_set[2];
+} elman_layer;
+
+struct elman_rnn {
+    elman_config cfg;
+    int num_directions; /* D */
+    elman_layer *layers; /* num_layers entries */
+    float *storage;     /* all weights, one allocation */
+};
+
+/* a * b into *out; returns 0 on overflow of size_t. */
+static inline int elman_mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > (size_t)-1 / a)
+        return 0;
+    *out = a * b;
+    return 1;
+}
+
+/* a + b into *out; returns 0 on overflow of size_t. */
+static inline int elman_add_size(size_t a, size_t b, size_t *out)
+{
+    if (b > (size_t)-1 - a)
+        return 0;
+    *out = a + b;
+    return 1;
+}
+
+#endif /* ELMAN_INTERNAL_H */

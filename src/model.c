@@ -1,0 +1,145 @@
+/* The model: configuration, weight storage and repacking. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void elman_config_init(elman_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->num_layers = 1;
+    cfg->nonlinearity = ELMAN_TANH;
+    cfg->bias = ELMAN_BIAS_BOTH;
+    cfg->batch_first = 0;
+    cfg->bidirectional = 0;
+}
+
+static int is_flag(int v)
+{
+    return v == 0 || v == 1;
+}
+
+static int check_config(const elman_config *cfg)
+{
+    if (cfg->input_size <= 0 || cfg->hidden_size <= 0 || cfg->num_layers <= 0)
+        return ELMAN_ERR_INVALID_SIZE;
+    if (cfg->nonlinearity != ELMAN_TANH && cfg->nonlinearity != ELMAN_RELU)
+        return ELMAN_ERR_INVALID_CONFIG;
+    if (cfg->bias != ELMAN_BIAS_NONE && cfg->bias != ELMAN_BIAS_BOTH)
+        return ELMAN_ERR_INVALID_CONFIG;
+    if (!is_flag(cfg->batch_first) || !is_flag(cfg->bidirectional))
+        return ELMAN_ERR_INVALID_CONFIG;
+    /* D*H and I are BLAS dimensions and leading dimensions. */
+    if (cfg->hidden_size > ELMAN_BLAS_INT_MAX / 2)
+        return ELMAN_ERR_SIZE_OVERFLOW;
+    return ELMAN_OK;
+}
+
+/* Floats one layer needs: D*H*I_l + D*H*H (+ D*H for the bias). */
+static int layer_floats(const elman_config *cfg, int in_size, int D, size_t *out)
+{
+    size_t dh = (size_t)D * (size_t)cfg->hidden_size, a, b, n;
+    if (!elman_mul_size(dh, (size_t)in_size, &a) ||
+        !elman_mul_size(dh, (size_t)cfg->hidden_size, &b) || !elman_add_size(a, b, &n))
+        return 0;
+    if (cfg->bias != ELMAN_BIAS_NONE && !elman_add_size(n, dh, &n))
+        return 0;
+    *out = n;
+    return 1;
+}
+
+int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (cfg == NULL || out == NULL)
+        return ELMAN_ERR_NULL_ARGUMENT;
+    int rc = check_config(cfg);
+    if (rc != ELMAN_OK)
+        return rc;
+
+    const int D = cfg->bidirectional ? 2 : 1;
+    const int H = cfg->hidden_size;
+    const int L = cfg->num_layers;
+    /* Layer 0 reads input_size features, every layer above D*H. */
+    size_t first, upper, total, bytes;
+    if (!layer_floats(cfg, cfg->input_size, D, &first) || !layer_floats(cfg, D * H, D, &upper) ||
+        !elman_mul_size(upper, (size_t)(L - 1), &total) ||
+        !elman_add_size(total, first, &total) || !elman_mul_size(total, sizeof(float), &bytes))
+        return ELMAN_ERR_SIZE_OVERFLOW;
+
+    elman_rnn *rnn = calloc(1, sizeof(*rnn));
+    if (rnn == NULL)
+        return ELMAN_ERR_OUT_OF_MEMORY;
+    rnn->cfg = *cfg;
+    rnn->num_directions = D;
+    rnn->layers = calloc((size_t)L, sizeof(*rnn->layers));
+    rnn->storage = malloc(bytes);
+    if (rnn->layers == NULL || rnn->storage == NULL) {
+        elman_rnn_free(rnn);
+        return ELMAN_ERR_OUT_OF_MEMORY;
+    }
+
+    float *p = rnn->storage;
+    const size_t hh = (size_t)H * (size_t)H;
+    for (int l = 0; l < L; l++) {
+        elman_layer *ly = &rnn->layers[l];
+        ly->in_size = l == 0 ? cfg->input_size : D * H;
+        ly->w_ih = p;
+        p += (size_t)D * (size_t)H * (size_t)ly->in_size;
+        for (int d = 0; d < D; d++) {
+            ly->w_hh[d] = p;
+            p += hh;
+        }
+        for (int d = 0; d < D && cfg->bias != ELMAN_BIAS_NONE; d++) {
+            ly->bias[d] = p;
+            p += H;
+        }
+    }
+    *out = rnn;
+    return ELMAN_OK;
+}
+
+void elman_rnn_free(elman_rnn *rnn)
+{
+    if (rnn == NULL)
+        return;
+    free(rnn->storage);
+    free(rnn->layers);
+    free(rnn);
+}
+
+int elman_rnn_get_config(const elman_rnn *rnn, elman_config *cfg)
+{
+    if (rnn == NULL || cfg == NULL)
+        return ELMAN_ERR_NULL_ARGUMENT;
+    *cfg = rnn->cfg;
+    return ELMAN_OK;
+}
+
+int elman_rnn_set_weights(elman_rnn *rnn, int layer, int direction, const float *w_ih,
+                          const float *w_hh, const float *b_ih, const float *b_hh)
+{
+    if (rnn == NULL || w_ih == NULL || w_hh == NULL)
+        return ELMAN_ERR_NULL_ARGUMENT;
+    if (layer < 0 || layer >= rnn->cfg.num_layers || direction < 0 ||
+        direction >= rnn->num_directions)
+        return ELMAN_ERR_INVALID_INDEX;
+    const int has_bias = rnn->cfg.bias != ELMAN_BIAS_NONE;
+    if (has_bias ? (b_ih == NULL || b_hh == NULL) : (b_ih != NULL || b_hh != NULL))
+        return ELMAN_ERR_BIAS_MISMATCH;
+
+    elman_layer *ly = &rnn->layers[layer];
+    const size_t H = (size_t)rnn->cfg.hidden_size;
+    const size_t in = (size_t)ly->in_size;
+    memcpy(ly->w_ih + (size_t)direction * H * in, w_ih, H * in * sizeof(float));
+    memcpy(ly->w_hh[direction], w_hh, H * H * sizeof(float));
+    if (has_bias) {
+        for (size_t j = 0; j < H; j++)
+            ly->bias[direction][j] = b_ih[j] + b_hh[j];
+    }
+    ly->is_set[direction] = 1;
+    return ELMAN_OK;
+}
