@@ -1,0 +1,178 @@
+/* Model creation, configuration and weights. */
+#include "cmocka_wrap.h"
+
+#include <string.h>
+
+#include "elman.h"
+
+static elman_config small_config(void)
+{
+    elman_config cfg;
+    elman_config_init(&cfg);
+    cfg.input_size = 3;
+    cfg.hidden_size = 5;
+    return cfg;
+}
+
+static void test_config_defaults(void **state)
+{
+    (void)state;
+    elman_config cfg;
+    memset(&cfg, 0x5a, sizeof(cfg));
+    elman_config_init(&cfg);
+    assert_int_equal(cfg.input_size, 0);
+    assert_int_equal(cfg.hidden_size, 0);
+    assert_int_equal(cfg.num_layers, 1);
+    assert_int_equal(cfg.nonlinearity, ELMAN_TANH);
+    assert_int_equal(cfg.bias, ELMAN_BIAS_BOTH);
+    assert_int_equal(cfg.batch_first, 0);
+    assert_int_equal(cfg.bidirectional, 0);
+    elman_config_init(NULL); /* must not crash */
+}
+
+static void test_create_and_get_config(void **state)
+{
+    (void)state;
+    elman_config cfg = small_config(), back;
+    cfg.num_layers = 2;
+    cfg.bidirectional = 1;
+    cfg.nonlinearity = ELMAN_RELU;
+    elman_rnn *rnn = NULL;
+    assert_int_equal(elman_rnn_create(&cfg, &rnn), ELMAN_OK);
+    assert_non_null(rnn);
+    assert_int_equal(elman_rnn_get_config(rnn, &back), ELMAN_OK);
+    assert_memory_equal(&cfg, &back, sizeof(cfg));
+    assert_int_equal(elman_rnn_get_config(NULL, &back), ELMAN_ERR_NULL_ARGUMENT);
+    assert_int_equal(elman_rnn_get_config(rnn, NULL), ELMAN_ERR_NULL_ARGUMENT);
+    elman_rnn_free(rnn);
+    elman_rnn_free(NULL);
+}
+
+static void expect_create(const elman_config *cfg, int code)
+{
+    elman_rnn *rnn = (elman_rnn *)&rnn; /* must be reset to NULL on failure */
+    assert_int_equal(elman_rnn_create(cfg, &rnn), code);
+    assert_null(rnn);
+}
+
+static void test_create_errors(void **state)
+{
+    (void)state;
+    elman_config cfg = small_config();
+    elman_rnn *rnn;
+    assert_int_equal(elman_rnn_create(NULL, &rnn), ELMAN_ERR_NULL_ARGUMENT);
+    assert_int_equal(elman_rnn_create(&cfg, NULL), ELMAN_ERR_NULL_ARGUMENT);
+
+    const int bad_sizes[] = {0, -1, -2147483647 - 1};
+    for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
+        cfg = small_config();
+        cfg.input_size = bad_sizes[i];
+        expect_create(&cfg, ELMAN_ERR_INVALID_SIZE);
+        cfg = small_config();
+        cfg.hidden_size = bad_sizes[i];
+        expect_create(&cfg, ELMAN_ERR_INVALID_SIZE);
+        cfg = small_config();
+        cfg.num_layers = bad_sizes[i];
+        expect_create(&cfg, ELMAN_ERR_INVALID_SIZE);
+    }
+    cfg = small_config();
+    cfg.nonlinearity = 2;
+    expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
+    cfg = small_config();
+    cfg.nonlinearity = -1;
+    expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
+    cfg = small_config();
+    cfg.bias = 7;
+    expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
+    cfg = small_config();
+    cfg.batch_first = 2;
+    expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
+    cfg = small_config();
+    cfg.bidirectional = -1;
+    expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
+
+    /* Sizes whose weight storage overflows size_t or BLAS's int. */
+    cfg = small_config();
+    cfg.hidden_size = 2147483647;
+    expect_create(&cfg, ELMAN_ERR_SIZE_OVERFLOW);
+    cfg = small_config();
+    cfg.hidden_size = 1 << 30;
+    expect_create(&cfg, ELMAN_ERR_SIZE_OVERFLOW);
+    if (sizeof(size_t) == 8) {
+        /* ~2^31 bidirectional layers of 6 * 2^30 floats each: > 2^64 bytes */
+        cfg = small_config();
+        cfg.hidden_size = 1 << 15;
+        cfg.input_size = 1 << 15;
+        cfg.bidirectional = 1;
+        cfg.num_layers = 2147483647;
+        expect_create(&cfg, ELMAN_ERR_SIZE_OVERFLOW);
+    }
+}
+
+static void test_set_weights_errors(void **state)
+{
+    (void)state;
+    elman_config cfg = small_config();
+    cfg.num_layers = 2;
+    elman_rnn *rnn;
+    assert_int_equal(elman_rnn_create(&cfg, &rnn), ELMAN_OK);
+    float w_ih[5 * 3] = {0}, w_hh[5 * 5] = {0}, b[5] = {0};
+
+    assert_int_equal(elman_rnn_set_weights(NULL, 0, 0, w_ih, w_hh, b, b),
+                     ELMAN_ERR_NULL_ARGUMENT);
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, 0, NULL, w_hh, b, b), ELMAN_ERR_NULL_ARGUMENT);
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, 0, w_ih, NULL, b, b), ELMAN_ERR_NULL_ARGUMENT);
+    assert_int_equal(elman_rnn_set_weights(rnn, -1, 0, w_ih, w_hh, b, b), ELMAN_ERR_INVALID_INDEX);
+    assert_int_equal(elman_rnn_set_weights(rnn, 2, 0, w_ih, w_hh, b, b), ELMAN_ERR_INVALID_INDEX);
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, 1, w_ih, w_hh, b, b), ELMAN_ERR_INVALID_INDEX);
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, -1, w_ih, w_hh, b, b), ELMAN_ERR_INVALID_INDEX);
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, 0, w_ih, w_hh, NULL, b),
+                     ELMAN_ERR_BIAS_MISMATCH);
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, 0, w_ih, w_hh, b, NULL),
+                     ELMAN_ERR_BIAS_MISMATCH);
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, 0, w_ih, w_hh, b, b), ELMAN_OK);
+    elman_rnn_free(rnn);
+
+    cfg.bias = ELMAN_BIAS_NONE;
+    assert_int_equal(elman_rnn_create(&cfg, &rnn), ELMAN_OK);
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, 0, w_ih, w_hh, b, NULL),
+                     ELMAN_ERR_BIAS_MISMATCH);
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, 0, w_ih, w_hh, NULL, b),
+                     ELMAN_ERR_BIAS_MISMATCH);
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, 0, w_ih, w_hh, NULL, NULL), ELMAN_OK);
+    elman_rnn_free(rnn);
+}
+
+/* The model copies the weights: changing the caller's arrays afterwards
+ * must not change the result. */
+static void test_weights_are_copied(void **state)
+{
+    (void)state;
+    elman_config cfg = small_config();
+    elman_rnn *rnn;
+    assert_int_equal(elman_rnn_create(&cfg, &rnn), ELMAN_OK);
+    float w_ih[15], w_hh[25], b_ih[5], b_hh[5], x[3] = {0.5f, -1.0f, 2.0f};
+    for (int i = 0; i < 15; i++) w_ih[i] = 0.1f * (float)(i % 7) - 0.3f;
+    for (int i = 0; i < 25; i++) w_hh[i] = 0.05f * (float)(i % 5) - 0.1f;
+    for (int i = 0; i < 5; i++) b_ih[i] = b_hh[i] = 0.01f * (float)i;
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, 0, w_ih, w_hh, b_ih, b_hh), ELMAN_OK);
+    float out1[5], out2[5];
+    assert_int_equal(elman_rnn_forward(rnn, 1, 1, x, NULL, NULL, out1, NULL, NULL, 0), ELMAN_OK);
+    memset(w_ih, 0, sizeof(w_ih));
+    memset(b_ih, 0, sizeof(b_ih));
+    assert_int_equal(elman_rnn_forward(rnn, 1, 1, x, NULL, NULL, out2, NULL, NULL, 0), ELMAN_OK);
+    assert_memory_equal(out1, out2, sizeof(out1));
+    elman_rnn_free(rnn);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_defaults),
+        cmocka_unit_test(test_create_and_get_config),
+        cmocka_unit_test(test_create_errors),
+        cmocka_unit_test(test_set_weights_errors),
+        cmocka_unit_test(test_weights_are_copied),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

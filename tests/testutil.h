@@ -1,0 +1,55 @@
+/* Helpers shared by the test programs: tolerance, random data, and a slow,
+ * obvious double-precision reference of nn.RNN's forward pass. */
+#ifndef ELMAN_TESTUTIL_H
+#define ELMAN_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elman.h"
+
+/* The one tolerance of the test suite: |got - want| <= 2e-5 + 1e-4 |want|.
+ * NaN or infinity on either side never passes. */
+#define TEST_ATOL 2e-5
+#define TEST_RTOL 1e-4
+
+/* Returns the index of the first element out of tolerance, or -1. Prints
+ * the element and what was expected when one fails. */
+long tu_compare(const char *what, const float *got, const double *want, size_t n);
+long tu_compare_f(const char *what, const float *got, const float *want, size_t n);
+
+/* Deterministic random numbers (xorshift64*). */
+typedef struct tu_rng {
+    uint64_t s;
+} tu_rng;
+void tu_seed(tu_rng *r, uint64_t seed);
+float tu_uniform(tu_rng *r, float lo, float hi);
+int tu_int(tu_rng *r, int lo, int hi); /* inclusive */
+float *tu_random(tu_rng *r, size_t n, float bound);
+
+/* A model's weights as separate PyTorch tensors, index l*D + d. */
+typedef struct tu_model {
+    elman_config cfg;
+    int D;
+    float *w_ih[16], *w_hh[16], *b_ih[16], *b_hh[16];
+} tu_model;
+
+/* Random weights U(-1/sqrt(H), 1/sqrt(H)) as nn.RNN initialises them. */
+void tu_model_random(tu_model *m, const elman_config *cfg, tu_rng *r);
+void tu_model_free(tu_model *m);
+/* Creates an elman_rnn with m's weights; fails the test on error. */
+elman_rnn *tu_model_build(const tu_model *m);
+
+/* The reference: double precision, one sequence at a time, straight from
+ * the definition. output (T,B,DH) or (B,T,DH) as cfg says; h_n (L*D,B,H).
+ * lengths and h0 may be NULL. */
+void tu_reference(const elman_config *cfg, const float *const *w_ih, const float *const *w_hh,
+                  const float *const *b_ih, const float *const *b_hh, int B, int T,
+                  const float *x, const int *lengths, const float *h0, double *output,
+                  double *h_n);
+
+size_t tu_elems_x(const elman_config *cfg, int B, int T);
+size_t tu_elems_out(const elman_config *cfg, int B, int T);
+size_t tu_elems_state(const elman_config *cfg, int B);
+
+#endif
