@@ -79,7 +79,12 @@ typedef enum elman_status {
     ELMAN_ERR_BIAS_MISMATCH = 9,    /**< biases given to a model without bias, or missing */
     ELMAN_ERR_OVERLAP = 10,         /**< input and output buffers overlap */
     ELMAN_ERR_OUT_OF_MEMORY = 11,   /**< an allocation failed */
-    ELMAN_ERR_MISALIGNED = 12       /**< workspace is not aligned to ELMAN_WORKSPACE_ALIGNMENT */
+    ELMAN_ERR_MISALIGNED = 12,      /**< workspace is not aligned to ELMAN_WORKSPACE_ALIGNMENT */
+    /* Codes of the file formats (elman_io): */
+    ELMAN_ERR_IO = 13,              /**< a file cannot be opened, read or written */
+    ELMAN_ERR_FORMAT = 14,          /**< a file is malformed or truncated */
+    ELMAN_ERR_UNSUPPORTED = 15,     /**< well-formed but unsupported (dtype, byte order, ...) */
+    ELMAN_ERR_SHAPE = 16            /**< tensor shapes are missing or inconsistent */
 } elman_status;
 
 /** @return a short English description of `status` (never NULL; an unknown

@@ -31,6 +31,10 @@ const char *elman_strerror(int status)
     case ELMAN_ERR_OVERLAP: return "input and output buffers overlap";
     case ELMAN_ERR_OUT_OF_MEMORY: return "out of memory";
     case ELMAN_ERR_MISALIGNED: return "the workspace is not aligned to ELMAN_WORKSPACE_ALIGNMENT bytes";
+    case ELMAN_ERR_IO: return "a file cannot be opened, read or written";
+    case ELMAN_ERR_FORMAT: return "a file is malformed or truncated";
+    case ELMAN_ERR_UNSUPPORTED: return "the file is well-formed but uses an unsupported feature";
+    case ELMAN_ERR_SHAPE: return "tensor shapes are missing or inconsistent";
     default: return "unknown elman status";
     }
 }

@@ -11,7 +11,7 @@ static void test_every_code_has_a_message(void **state)
     (void)state;
     const char *unknown = elman_strerror(-12345);
     assert_non_null(unknown);
-    for (int code = ELMAN_OK; code <= ELMAN_ERR_MISALIGNED; code++) {
+    for (int code = ELMAN_OK; code <= ELMAN_ERR_SHAPE; code++) {
         const char *msg = elman_strerror(code);
         assert_non_null(msg);
         assert_true(strlen(msg) > 0);
@@ -19,7 +19,7 @@ static void test_every_code_has_a_message(void **state)
         for (int other = ELMAN_OK; other < code; other++)
             assert_string_not_equal(msg, elman_strerror(other));
     }
-    assert_string_equal(elman_strerror(ELMAN_ERR_MISALIGNED + 1), unknown);
+    assert_string_equal(elman_strerror(ELMAN_ERR_SHAPE + 1), unknown);
 }
 
 static void test_version(void **state)
