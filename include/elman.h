@@ -116,10 +116,14 @@ typedef struct elman_config {
     int batch_first;   /**< 0: x and output are (T, B, *); 1: (B, T, *). Never
                             applies to h0/h_n, as in PyTorch. Default 0. */
     int bidirectional; /**< 0 or 1 (D = 2); default 0 */
+    int num_threads;   /**< most threads one forward call may use (>= 1,
+                            default 1); it uses fewer where more would not
+                            pay. These are elman's own threads, started per
+                            call: OpenBLAS's are set apart (OPENBLAS_NUM_THREADS). */
 } elman_config;
 
 /** Fills `cfg` with nn.RNN's defaults: num_layers 1, tanh, bias on,
- *  batch_first off, unidirectional; input_size and hidden_size 0 (the caller
+ *  batch_first off, unidirectional, and num_threads 1; input_size and hidden_size 0 (the caller
  *  must set them). Does nothing if `cfg` is NULL. */
 ELMAN_API void elman_config_init(elman_config *cfg);
 

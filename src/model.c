@@ -14,6 +14,7 @@ void elman_config_init(elman_config *cfg)
     cfg->bias = ELMAN_BIAS_BOTH;
     cfg->batch_first = 0;
     cfg->bidirectional = 0;
+    cfg->num_threads = 1;
 }
 
 static int is_flag(int v)
@@ -23,7 +24,8 @@ static int is_flag(int v)
 
 static int check_config(const elman_config *cfg)
 {
-    if (cfg->input_size <= 0 || cfg->hidden_size <= 0 || cfg->num_layers <= 0)
+    if (cfg->input_size <= 0 || cfg->hidden_size <= 0 || cfg->num_layers <= 0 ||
+        cfg->num_threads <= 0)
         return ELMAN_ERR_INVALID_SIZE;
     if (cfg->nonlinearity != ELMAN_TANH && cfg->nonlinearity != ELMAN_RELU)
         return ELMAN_ERR_INVALID_CONFIG;

@@ -27,6 +27,7 @@ static void test_config_defaults(void **state)
     assert_int_equal(cfg.bias, ELMAN_BIAS_BOTH);
     assert_int_equal(cfg.batch_first, 0);
     assert_int_equal(cfg.bidirectional, 0);
+    assert_int_equal(cfg.num_threads, 1);
     elman_config_init(NULL); /* must not crash */
 }
 
@@ -73,6 +74,9 @@ static void test_create_errors(void **state)
         expect_create(&cfg, ELMAN_ERR_INVALID_SIZE);
         cfg = small_config();
         cfg.num_layers = bad_sizes[i];
+        expect_create(&cfg, ELMAN_ERR_INVALID_SIZE);
+        cfg = small_config();
+        cfg.num_threads = bad_sizes[i];
         expect_create(&cfg, ELMAN_ERR_INVALID_SIZE);
     }
     cfg = small_config();

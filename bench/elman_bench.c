@@ -1,0 +1,176 @@
+/*
+ * elman-bench B T I H L D ITERS [--threads N] [--lengths] [--seed S]
+ *
+ * Builds a random model of that shape, times ITERS forward calls (caller
+ * workspace, so no allocation in the timed region) after a warm-up, and
+ * prints one JSON line with the median and minimum time of one call.
+ * FLOPs = sum over layers and directions of 2*T*B*(I_l*H + H*H).
+ *
+ * OpenBLAS's own threads are set to 1: elman chooses its threads itself
+ * (--threads), and the comparison is of equal thread budgets.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cblas.h>
+#undef I /* complex.h, included by cblas.h */
+
+#include "elman.h"
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
+}
+
+static uint64_t rng_state = 88172645463325252ULL;
+static float frand(float bound)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return ((float)(rng_state >> 40) / 16777216.0f * 2.0f - 1.0f) * bound;
+}
+
+static float *random_array(size_t n, float bound)
+{
+    float *p = malloc(n * sizeof(float));
+    if (p == NULL) {
+        fprintf(stderr, "elman-bench: out of memory\n");
+        exit(1);
+    }
+    for (size_t i = 0; i < n; i++)
+        p[i] = frand(bound);
+    return p;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: elman-bench B T I H L D ITERS [--threads N] [--lengths] [--seed S]\n");
+    exit(2);
+}
+
+static int parse_int(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v <= 0 || v > 1000000000)
+        usage();
+    return (int)v;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 8)
+        usage();
+    const int B = parse_int(argv[1]), T = parse_int(argv[2]), In = parse_int(argv[3]);
+    const int H = parse_int(argv[4]), L = parse_int(argv[5]), D = parse_int(argv[6]);
+    const int iters = parse_int(argv[7]);
+    int threads = 1, use_lengths = 0;
+    for (int a = 8; a < argc; a++) {
+        if (strcmp(argv[a], "--threads") == 0 && a + 1 < argc)
+            threads = parse_int(argv[++a]);
+        else if (strcmp(argv[a], "--lengths") == 0)
+            use_lengths = 1;
+        else if (strcmp(argv[a], "--seed") == 0 && a + 1 < argc)
+            rng_state = (uint64_t)parse_int(argv[++a]) * 2654435761ULL + 1;
+        else
+            usage();
+    }
+    if (D != 1 && D != 2)
+        usage();
+    openblas_set_num_threads(1);
+
+    elman_config cfg;
+    elman_config_init(&cfg);
+    cfg.input_size = In;
+    cfg.hidden_size = H;
+    cfg.num_layers = L;
+    cfg.bidirectional = D == 2;
+    cfg.num_threads = threads;
+    elman_rnn *rnn;
+    int rc = elman_rnn_create(&cfg, &rnn);
+    if (rc != ELMAN_OK) {
+        fprintf(stderr, "elman-bench: %s\n", elman_strerror(rc));
+        return 1;
+    }
+    const float bound = 1.0f / sqrtf((float)H);
+    double flops = 0;
+    for (int l = 0; l < L; l++)
+        for (int d = 0; d < D; d++) {
+            const int in = l == 0 ? In : D * H;
+            float *w_ih = random_array((size_t)H * in, bound);
+            float *w_hh = random_array((size_t)H * H, bound);
+            float *b_ih = random_array((size_t)H, bound), *b_hh = random_array((size_t)H, bound);
+            elman_rnn_set_weights(rnn, l, d, w_ih, w_hh, b_ih, b_hh);
+            free(w_ih);
+            free(w_hh);
+            free(b_ih);
+            free(b_hh);
+            flops += 2.0 * T * B * ((double)in * H + (double)H * H);
+        }
+
+    float *x = random_array((size_t)B * T * In, 1.0f);
+    float *out = malloc((size_t)B * T * D * H * sizeof(float));
+    float *hn = malloc((size_t)L * D * B * H * sizeof(float));
+    int *lengths = NULL;
+    if (use_lengths) {
+        /* uniform in 1..T: on average about half the steps are valid */
+        lengths = malloc((size_t)B * sizeof(int));
+        for (int b = 0; b < B; b++)
+            lengths[b] = 1 + (int)((frand(1.0f) * 0.5f + 0.5f) * (float)(T - 1) + 0.5f);
+        lengths[0] = T;
+    }
+    size_t ws_size = elman_rnn_workspace_size(rnn, B, T);
+    void *ws = aligned_alloc(ELMAN_WORKSPACE_ALIGNMENT,
+                             (ws_size + ELMAN_WORKSPACE_ALIGNMENT - 1) /
+                                 ELMAN_WORKSPACE_ALIGNMENT * ELMAN_WORKSPACE_ALIGNMENT);
+    double *times = malloc((size_t)iters * sizeof(double));
+    if (!out || !hn || !ws || !times) {
+        fprintf(stderr, "elman-bench: out of memory\n");
+        return 1;
+    }
+
+    /* warm-up: at least 3 calls and 0.2 s */
+    double t_end = now_us() + 2e5;
+    for (int w = 0; w < 3 || now_us() < t_end; w++) {
+        rc = elman_rnn_forward(rnn, B, T, x, lengths, NULL, out, hn, ws, ws_size);
+        if (rc != ELMAN_OK) {
+            fprintf(stderr, "elman-bench: %s\n", elman_strerror(rc));
+            return 1;
+        }
+    }
+    for (int i = 0; i < iters; i++) {
+        double t0 = now_us();
+        elman_rnn_forward(rnn, B, T, x, lengths, NULL, out, hn, ws, ws_size);
+        times[i] = now_us() - t0;
+    }
+    qsort(times, (size_t)iters, sizeof(double), cmp_double);
+    const double median = iters % 2 ? times[iters / 2]
+                                    : 0.5 * (times[iters / 2 - 1] + times[iters / 2]);
+    printf("{\"impl\":\"elman\",\"B\":%d,\"T\":%d,\"I\":%d,\"H\":%d,\"L\":%d,\"D\":%d,"
+           "\"threads\":%d,\"lengths\":%s,\"median_us\":%.3f,\"min_us\":%.3f,\"gflops\":%.2f}\n",
+           B, T, In, H, L, D, threads, use_lengths ? "true" : "false", median, times[0],
+           flops / median * 1e-3);
+
+    free(times);
+    free(ws);
+    free(lengths);
+    free(x);
+    free(out);
+    free(hn);
+    elman_rnn_free(rnn);
+    return 0;
+}
