@@ -16,7 +16,6 @@
  * next layer's input GEMM consumes the whole buffer before its time loop
  * overwrites it, so no layer needs a buffer of its own.
  */
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +23,16 @@
 #include <cblas.h>
 
 #include "internal.h"
+#include "kernel.h"
 
 #define ALIGN ((size_t)ELMAN_WORKSPACE_ALIGNMENT)
 
 /* Byte layout of the workspace; all offsets are multiples of ALIGN. */
 typedef struct ws_layout {
     size_t proj;   /* float (B*T, D*H): input projections of one layer */
-    size_t state;  /* float (D, B, H): running states, in length order */
-    size_t gemm;   /* float (B, H): W_hh h of one direction */
+    size_t zeros;  /* float (H): zeros */
+    size_t ptrs;   /* pointer (D, 2, B): h_{t-1} and h_t rows */
+    size_t add;    /* pointer (D, B): projection rows */
     size_t order;  /* int (B): batch index of the i-th longest sequence */
     size_t len;    /* int (B): its length */
     size_t count;  /* int (T+1): counting-sort buckets */
@@ -63,10 +64,12 @@ static int plan_workspace(const elman_rnn *rnn, int batch, int seq_len, ws_layou
     const size_t H = (size_t)rnn->cfg.hidden_size;
     size_t bt, n;
     memset(ws, 0, sizeof(*ws));
+    const size_t D = (size_t)rnn->num_directions;
     return elman_mul_size(B, T, &bt) && elman_mul_size(bt, DH, &n) &&
            push_block(&ws->total, &ws->proj, n, sizeof(float)) &&
-           elman_mul_size(B, DH, &n) && push_block(&ws->total, &ws->state, n, sizeof(float)) &&
-           elman_mul_size(B, H, &n) && push_block(&ws->total, &ws->gemm, n, sizeof(float)) &&
+           push_block(&ws->total, &ws->zeros, H, sizeof(float)) &&
+           push_block(&ws->total, &ws->ptrs, 2 * D * B, sizeof(float *)) &&
+           push_block(&ws->total, &ws->add, D * B, sizeof(float *)) &&
            push_block(&ws->total, &ws->order, B, sizeof(int)) &&
            push_block(&ws->total, &ws->len, B, sizeof(int)) &&
            push_block(&ws->total, &ws->count, T + 1, sizeof(int));
@@ -154,19 +157,15 @@ static void sort_by_length(int batch, int seq_len, const int *lengths, int *orde
     }
 }
 
-static inline float activate(int nonlinearity, float v)
-{
-    if (nonlinearity == ELMAN_RELU)
-        return v < 0.0f ? 0.0f : v; /* NaN passes through, as in PyTorch */
-    return tanhf(v);
-}
-
 typedef struct run {
     const elman_rnn *rnn;
     int B, T, H, D;
     size_t DH;
     const int *order, *len;
-    float *proj, *state, *gemm;
+    float *proj;
+    const float *zeros;      /* H zeros: h_{-1} when there is no h0 */
+    const float **ptrs;      /* 2*B row pointers per direction */
+    const float **add_ptrs;  /* B row pointers per direction */
     float *output;
 } run;
 
@@ -177,56 +176,65 @@ static inline size_t row_of(const run *r, int b, int t)
                                    : (size_t)t * (size_t)r->B + (size_t)b;
 }
 
-/* One time step of one direction for the n longest sequences. */
-static void step(const run *r, const elman_layer *ly, int d, int s, int n)
+/* Sizes below which a BLAS call costs more than it saves. */
+#define PROJ_BLAS_MIN_FLOPS (1u << 20)
+
+/* proj = in W_ih^T for every (b, t) row, both directions at once. */
+static void project(const run *r, const elman_layer *ly, const float *in)
 {
-    const int H = r->H;
-    float *h = r->state + (size_t)d * (size_t)r->B * (size_t)H;
-    const float *bias = ly->bias[d];
-    const int act = r->rnn->cfg.nonlinearity;
-
-    if (n == 1)
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, H, H, 1.0f, ly->w_hh[d], H, h, 1, 0.0f,
-                    r->gemm, 1);
-    else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, H, H, 1.0f, h, H, ly->w_hh[d],
-                    H, 0.0f, r->gemm, H);
-
-    for (int i = 0; i < n; i++) {
-        const int t = d == 0 ? s : r->len[i] - 1 - s;
-        const size_t off = row_of(r, r->order[i], t) * r->DH + (size_t)d * (size_t)H;
-        const float *p = r->proj + off;
-        const float *g = r->gemm + (size_t)i * (size_t)H;
-        float *hi = h + (size_t)i * (size_t)H;
-        float *o = r->output + off;
-        for (int j = 0; j < H; j++) {
-            float v = p[j] + g[j];
-            if (bias != NULL)
-                v += bias[j];
-            v = activate(act, v);
-            hi[j] = v;
-            o[j] = v;
+    const int M = r->B * r->T, N = (int)r->DH, K = ly->in_size;
+    if ((double)M * N * K >= PROJ_BLAS_MIN_FLOPS) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, in, K, ly->w_ih, K,
+                    0.0f, r->proj, N);
+        return;
+    }
+    enum { CHUNK = 64 };
+    const float *a[CHUNK];
+    float *out[CHUNK];
+    elman_gemm_args g = {0};
+    g.K = K;
+    g.N = N;
+    g.panel_begin = 0;
+    g.panel_end = elman_num_panels(N);
+    g.a = a;
+    g.w = ly->w_ih_packed;
+    g.out = out;
+    g.act = ELMAN_ACT_NONE;
+    for (int m0 = 0; m0 < M; m0 += CHUNK) {
+        g.n_rows = M - m0 < CHUNK ? M - m0 : CHUNK;
+        for (int i = 0; i < g.n_rows; i++) {
+            a[i] = in + (size_t)(m0 + i) * (size_t)K;
+            out[i] = r->proj + (size_t)(m0 + i) * (size_t)N;
         }
+        r->rnn->kernels->gemm(&g);
     }
 }
 
-static void run_layer(const run *r, int l, const float *in, const float *h0, float *h_n)
+/* The time loop of one direction of layer l. At step s the n longest
+ * sequences run; sequence i (in length order) is at time s going forward,
+ * len[i]-1-s going backward. h_{t-1} is read from the output row written
+ * at the previous step (or h0), h_t written to the output. */
+static void run_direction(const run *r, int l, int d, const float *h0, float *h_n)
 {
     const elman_layer *ly = &r->rnn->layers[l];
     const size_t H = (size_t)r->H, B = (size_t)r->B;
+    const size_t ld = (size_t)l * (size_t)r->D + (size_t)d;
+    const float **prev = r->ptrs + (size_t)d * 2 * B;
+    const float **cur = prev + B;
+    const float **add = r->add_ptrs + (size_t)d * B;
 
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r->B * r->T, (int)r->DH, ly->in_size,
-                1.0f, in, ly->in_size, ly->w_ih, ly->in_size, 0.0f, r->proj, (int)r->DH);
+    for (size_t i = 0; i < B; i++)
+        prev[i] = h0 != NULL ? h0 + (ld * B + (size_t)r->order[i]) * H : r->zeros;
 
-    for (int d = 0; d < r->D; d++) {
-        float *h = r->state + (size_t)d * B * H;
-        const size_t ld = (size_t)l * (size_t)r->D + (size_t)d;
-        if (h0 == NULL)
-            memset(h, 0, B * H * sizeof(float));
-        else
-            for (size_t i = 0; i < B; i++)
-                memcpy(h + i * H, h0 + (ld * B + (size_t)r->order[i]) * H, H * sizeof(float));
-    }
+    elman_gemm_args g = {0};
+    g.K = r->H;
+    g.N = r->H;
+    g.panel_begin = 0;
+    g.panel_end = elman_num_panels(r->H);
+    g.w = ly->w_hh_packed[d];
+    g.bias = ly->bias[d];
+    g.act = r->rnn->cfg.nonlinearity;
+    g.add = add;
 
     int n = r->B;
     for (int s = 0; s < r->T; s++) {
@@ -234,18 +242,38 @@ static void run_layer(const run *r, int l, const float *in, const float *h0, flo
             n--;
         if (n == 0)
             break;
-        for (int d = 0; d < r->D; d++)
-            step(r, ly, d, s, n);
+        for (int i = 0; i < n; i++) {
+            const int t = d == 0 ? s : r->len[i] - 1 - s;
+            const size_t off = row_of(r, r->order[i], t) * r->DH + (size_t)d * H;
+            cur[i] = r->output + off;
+            add[i] = r->proj + off;
+        }
+        g.n_rows = n;
+        g.a = prev;
+        g.out = (float *const *)cur;
+        r->rnn->kernels->gemm(&g);
+        const float **tmp = prev;
+        prev = cur;
+        cur = tmp;
     }
 
     if (h_n == NULL)
         return;
-    for (int d = 0; d < r->D; d++) {
-        const float *h = r->state + (size_t)d * B * H;
-        const size_t ld = (size_t)l * (size_t)r->D + (size_t)d;
-        for (size_t i = 0; i < B; i++)
-            memcpy(h_n + (ld * B + (size_t)r->order[i]) * H, h + i * H, H * sizeof(float));
+    /* The final state of sequence b: its last output row in this
+     * direction's half. */
+    for (size_t i = 0; i < B; i++) {
+        const int b = r->order[i], len = r->len[i];
+        const int t = d == 0 ? len - 1 : 0;
+        memcpy(h_n + (ld * B + (size_t)b) * H,
+               r->output + row_of(r, b, t) * r->DH + (size_t)d * H, H * sizeof(float));
     }
+}
+
+static void run_layer(const run *r, int l, const float *in, const float *h0, float *h_n)
+{
+    project(r, &r->rnn->layers[l], in);
+    for (int d = 0; d < r->D; d++)
+        run_direction(r, l, d, h0, h_n);
 }
 
 int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len, const float *x,
@@ -283,8 +311,11 @@ int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len, const float 
     r.D = rnn->num_directions;
     r.DH = (size_t)r.D * (size_t)r.H;
     r.proj = (float *)(void *)(base + ws.proj);
-    r.state = (float *)(void *)(base + ws.state);
-    r.gemm = (float *)(void *)(base + ws.gemm);
+    float *zeros = (float *)(void *)(base + ws.zeros);
+    memset(zeros, 0, (size_t)r.H * sizeof(float));
+    r.zeros = zeros;
+    r.ptrs = (const float **)(void *)(base + ws.ptrs);
+    r.add_ptrs = (const float **)(void *)(base + ws.add);
     r.output = output;
     int *order = (int *)(void *)(base + ws.order);
     int *len = (int *)(void *)(base + ws.len);

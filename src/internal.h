@@ -12,15 +12,20 @@
  * integers for sizes. */
 #define ELMAN_BLAS_INT_MAX 2147483647
 
+/* Largest hidden or input size: D*H plus panel padding still fits an int. */
+#define ELMAN_MAX_FEATURES ((ELMAN_BLAS_INT_MAX - 64) / 2)
+
 /* One layer's parameters, repacked:
- * - w_ih: (D*H, I_l), the D directions' W_ih stacked so that one GEMM
- *   computes the input projection of both directions;
- * - w_hh[d]: (H, H);
+ * - w_ih: (D*H, I_l) row-major, the D directions' W_ih stacked so that one
+ *   GEMM computes the input projection of both directions (for BLAS);
+ * - w_ih_packed: the same in kernel panels (elman_pack_panels);
+ * - w_hh_packed[d]: W_hh of direction d in kernel panels;
  * - bias[d]: (H), b_ih + b_hh, or NULL without bias. */
 typedef struct elman_layer {
     int in_size; /* I_l */
     float *w_ih;
-    float *w_hh[2];
+    float *w_ih_packed;
+    float *w_hh_packed[2];
     float *bias[2];
     unsigned char is_set[2];
 } elman_layer;
@@ -28,8 +33,9 @@ typedef struct elman_layer {
 struct elman_rnn {
     elman_config cfg;
     int num_directions; /* D */
+    const struct elman_kernels *kernels;
     elman_layer *layers; /* num_layers entries */
-    float *storage;     /* all weights, one allocation */
+    float *storage;      /* all weights, one allocation */
 };
 
 /* a * b into *out; returns 0 on overflow of size_t. */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "kernel.h"
 
 void elman_config_init(elman_config *cfg)
 {
@@ -34,17 +35,23 @@ static int check_config(const elman_config *cfg)
     if (!is_flag(cfg->batch_first) || !is_flag(cfg->bidirectional))
         return ELMAN_ERR_INVALID_CONFIG;
     /* D*H and I are BLAS dimensions and leading dimensions. */
-    if (cfg->hidden_size > ELMAN_BLAS_INT_MAX / 2)
+    if (cfg->hidden_size > ELMAN_MAX_FEATURES || cfg->input_size > ELMAN_MAX_FEATURES)
         return ELMAN_ERR_SIZE_OVERFLOW;
     return ELMAN_OK;
 }
 
-/* Floats one layer needs: D*H*I_l + D*H*H (+ D*H for the bias). */
+/* Floats one layer needs: W_ih raw and packed, W_hh packed per direction,
+ * and the bias. */
 static int layer_floats(const elman_config *cfg, int in_size, int D, size_t *out)
 {
-    size_t dh = (size_t)D * (size_t)cfg->hidden_size, a, b, n;
-    if (!elman_mul_size(dh, (size_t)in_size, &a) ||
-        !elman_mul_size(dh, (size_t)cfg->hidden_size, &b) || !elman_add_size(a, b, &n))
+    const int H = cfg->hidden_size;
+    const size_t dh = (size_t)D * (size_t)H;
+    const size_t in = (size_t)in_size, pad = ELMAN_PANEL;
+    size_t raw, packed, rec, n;
+    if (!elman_mul_size(dh, in, &raw) ||
+        !elman_mul_size((size_t)elman_num_panels(D * H) * pad, in, &packed) ||
+        !elman_mul_size((size_t)elman_num_panels(H) * pad * (size_t)D, (size_t)H, &rec) ||
+        !elman_add_size(raw, packed, &n) || !elman_add_size(n, rec, &n))
         return 0;
     if (cfg->bias != ELMAN_BIAS_NONE && !elman_add_size(n, dh, &n))
         return 0;
@@ -78,22 +85,26 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
     rnn->cfg = *cfg;
     rnn->num_directions = D;
     rnn->layers = calloc((size_t)L, sizeof(*rnn->layers));
-    rnn->storage = malloc(bytes);
+    rnn->kernels = elman_select_kernels();
+    /* zeroed: the packed W_ih of a layer is repacked from both directions'
+     * rows whenever one is set */
+    rnn->storage = calloc(total, sizeof(float));
     if (rnn->layers == NULL || rnn->storage == NULL) {
         elman_rnn_free(rnn);
         return ELMAN_ERR_OUT_OF_MEMORY;
     }
 
     float *p = rnn->storage;
-    const size_t hh = (size_t)H * (size_t)H;
     for (int l = 0; l < L; l++) {
         elman_layer *ly = &rnn->layers[l];
         ly->in_size = l == 0 ? cfg->input_size : D * H;
         ly->w_ih = p;
         p += (size_t)D * (size_t)H * (size_t)ly->in_size;
+        ly->w_ih_packed = p;
+        p += elman_packed_size(D * H, ly->in_size);
         for (int d = 0; d < D; d++) {
-            ly->w_hh[d] = p;
-            p += hh;
+            ly->w_hh_packed[d] = p;
+            p += elman_packed_size(H, H);
         }
         for (int d = 0; d < D && cfg->bias != ELMAN_BIAS_NONE; d++) {
             ly->bias[d] = p;
@@ -137,7 +148,8 @@ int elman_rnn_set_weights(elman_rnn *rnn, int layer, int direction, const float 
     const size_t H = (size_t)rnn->cfg.hidden_size;
     const size_t in = (size_t)ly->in_size;
     memcpy(ly->w_ih + (size_t)direction * H * in, w_ih, H * in * sizeof(float));
-    memcpy(ly->w_hh[direction], w_hh, H * H * sizeof(float));
+    elman_pack_panels(ly->w_ih_packed, ly->w_ih, rnn->num_directions * (int)H, (int)in);
+    elman_pack_panels(ly->w_hh_packed[direction], w_hh, (int)H, (int)H);
     if (has_bias) {
         for (size_t j = 0; j < H; j++)
             ly->bias[direction][j] = b_ih[j] + b_hh[j];
