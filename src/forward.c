@@ -24,6 +24,7 @@
 
 #include "internal.h"
 #include "kernel.h"
+#include "team.h"
 
 #define ALIGN ((size_t)ELMAN_WORKSPACE_ALIGNMENT)
 
@@ -31,8 +32,7 @@
 typedef struct ws_layout {
     size_t proj;   /* float (B*T, D*H): input projections of one layer */
     size_t zeros;  /* float (H): zeros */
-    size_t ptrs;   /* pointer (D, 2, B): h_{t-1} and h_t rows */
-    size_t add;    /* pointer (D, B): projection rows */
+    size_t ptrs;   /* pointer (threads, 3, B): h_{t-1}, h_t, projection rows */
     size_t order;  /* int (B): batch index of the i-th longest sequence */
     size_t len;    /* int (B): its length */
     size_t count;  /* int (T+1): counting-sort buckets */
@@ -64,12 +64,11 @@ static int plan_workspace(const elman_rnn *rnn, int batch, int seq_len, ws_layou
     const size_t H = (size_t)rnn->cfg.hidden_size;
     size_t bt, n;
     memset(ws, 0, sizeof(*ws));
-    const size_t D = (size_t)rnn->num_directions;
     return elman_mul_size(B, T, &bt) && elman_mul_size(bt, DH, &n) &&
            push_block(&ws->total, &ws->proj, n, sizeof(float)) &&
            push_block(&ws->total, &ws->zeros, H, sizeof(float)) &&
-           push_block(&ws->total, &ws->ptrs, 2 * D * B, sizeof(float *)) &&
-           push_block(&ws->total, &ws->add, D * B, sizeof(float *)) &&
+           elman_mul_size((size_t)rnn->cfg.num_threads * 3, B, &n) &&
+           push_block(&ws->total, &ws->ptrs, n, sizeof(float *)) &&
            push_block(&ws->total, &ws->order, B, sizeof(int)) &&
            push_block(&ws->total, &ws->len, B, sizeof(int)) &&
            push_block(&ws->total, &ws->count, T + 1, sizeof(int));
@@ -162,11 +161,14 @@ typedef struct run {
     int B, T, H, D;
     size_t DH;
     const int *order, *len;
+    const float *x, *h0;
+    float *output, *h_n;
     float *proj;
-    const float *zeros;      /* H zeros: h_{-1} when there is no h0 */
-    const float **ptrs;      /* 2*B row pointers per direction */
-    const float **add_ptrs;  /* B row pointers per direction */
-    float *output;
+    const float *zeros;  /* H zeros: h_{-1} when there is no h0 */
+    const float **ptrs;  /* 3*B row pointers per thread */
+    int nt;              /* threads running */
+    int split_steps;     /* whether threads share the columns of each step */
+    elman_barrier all, group[2];
 } run;
 
 /* Row of (b, t) in x, output and proj. */
@@ -179,13 +181,17 @@ static inline size_t row_of(const run *r, int b, int t)
 /* Sizes below which a BLAS call costs more than it saves. */
 #define PROJ_BLAS_MIN_FLOPS (1u << 20)
 
-/* proj = in W_ih^T for every (b, t) row, both directions at once. */
-static void project(const run *r, const elman_layer *ly, const float *in)
+/* proj = in W_ih^T for rows [m0, m1) of the (b, t) rows, both directions at
+ * once. */
+static void project(const run *r, const elman_layer *ly, const float *in, int m0, int m1)
 {
-    const int M = r->B * r->T, N = (int)r->DH, K = ly->in_size;
-    if ((double)M * N * K >= PROJ_BLAS_MIN_FLOPS) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, in, K, ly->w_ih, K,
-                    0.0f, r->proj, N);
+    const int M = m1 - m0, N = (int)r->DH, K = ly->in_size;
+    if (M <= 0)
+        return;
+    if ((double)r->B * r->T * N * K >= PROJ_BLAS_MIN_FLOPS) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f,
+                    in + (size_t)m0 * (size_t)K, K, ly->w_ih, K, 0.0f,
+                    r->proj + (size_t)m0 * (size_t)N, N);
         return;
     }
     enum { CHUNK = 64 };
@@ -200,37 +206,38 @@ static void project(const run *r, const elman_layer *ly, const float *in)
     g.w = ly->w_ih_packed;
     g.out = out;
     g.act = ELMAN_ACT_NONE;
-    for (int m0 = 0; m0 < M; m0 += CHUNK) {
-        g.n_rows = M - m0 < CHUNK ? M - m0 : CHUNK;
+    for (int c0 = m0; c0 < m1; c0 += CHUNK) {
+        g.n_rows = m1 - c0 < CHUNK ? m1 - c0 : CHUNK;
         for (int i = 0; i < g.n_rows; i++) {
-            a[i] = in + (size_t)(m0 + i) * (size_t)K;
-            out[i] = r->proj + (size_t)(m0 + i) * (size_t)N;
+            a[i] = in + (size_t)(c0 + i) * (size_t)K;
+            out[i] = r->proj + (size_t)(c0 + i) * (size_t)N;
         }
         r->rnn->kernels->gemm(&g);
     }
 }
 
-/* The time loop of one direction of layer l. At step s the n longest
- * sequences run; sequence i (in length order) is at time s going forward,
- * len[i]-1-s going backward. h_{t-1} is read from the output row written
- * at the previous step (or h0), h_t written to the output. */
-static void run_direction(const run *r, int l, int d, const float *h0, float *h_n)
+/* The time loop of direction d of layer l, columns of member `rank` of a
+ * group of `size` threads that meet at `bar` after every step. At step s
+ * the n longest sequences run; sequence i (in length order) is at time s
+ * going forward, len[i]-1-s going backward. h_{t-1} is read from the output
+ * row written at the previous step (or h0), h_t written to the output. */
+static void run_direction(const run *r, const float **ptrs, int l, int d, int rank, int size,
+                          elman_barrier *bar)
 {
     const elman_layer *ly = &r->rnn->layers[l];
     const size_t H = (size_t)r->H, B = (size_t)r->B;
     const size_t ld = (size_t)l * (size_t)r->D + (size_t)d;
-    const float **prev = r->ptrs + (size_t)d * 2 * B;
-    const float **cur = prev + B;
-    const float **add = r->add_ptrs + (size_t)d * B;
+    const float **prev = ptrs, **cur = ptrs + B, **add = ptrs + 2 * B;
 
     for (size_t i = 0; i < B; i++)
-        prev[i] = h0 != NULL ? h0 + (ld * B + (size_t)r->order[i]) * H : r->zeros;
+        prev[i] = r->h0 != NULL ? r->h0 + (ld * B + (size_t)r->order[i]) * H : r->zeros;
 
+    const int P = elman_num_panels(r->H);
     elman_gemm_args g = {0};
     g.K = r->H;
     g.N = r->H;
-    g.panel_begin = 0;
-    g.panel_end = elman_num_panels(r->H);
+    g.panel_begin = (int)((long long)P * rank / size);
+    g.panel_end = (int)((long long)P * (rank + 1) / size);
     g.w = ly->w_hh_packed[d];
     g.bias = ly->bias[d];
     g.act = r->rnn->cfg.nonlinearity;
@@ -251,29 +258,103 @@ static void run_direction(const run *r, int l, int d, const float *h0, float *h_
         g.n_rows = n;
         g.a = prev;
         g.out = (float *const *)cur;
-        r->rnn->kernels->gemm(&g);
+        if (g.panel_begin < g.panel_end)
+            r->rnn->kernels->gemm(&g);
+        if (size > 1)
+            elman_barrier_wait(bar);
         const float **tmp = prev;
         prev = cur;
         cur = tmp;
     }
+}
 
-    if (h_n == NULL)
-        return;
-    /* The final state of sequence b: its last output row in this
-     * direction's half. */
-    for (size_t i = 0; i < B; i++) {
-        const int b = r->order[i], len = r->len[i];
-        const int t = d == 0 ? len - 1 : 0;
-        memcpy(h_n + (ld * B + (size_t)b) * H,
-               r->output + row_of(r, b, t) * r->DH + (size_t)d * H, H * sizeof(float));
+/* h_n of layer l: each sequence's last output row in each direction's half. */
+static void copy_final_states(const run *r, int l)
+{
+    const size_t H = (size_t)r->H, B = (size_t)r->B;
+    for (int d = 0; d < r->D; d++) {
+        const size_t ld = (size_t)l * (size_t)r->D + (size_t)d;
+        for (size_t i = 0; i < B; i++) {
+            const int b = r->order[i], len = r->len[i];
+            const int t = d == 0 ? len - 1 : 0;
+            memcpy(r->h_n + (ld * B + (size_t)b) * H,
+                   r->output + row_of(r, b, t) * r->DH + (size_t)d * H, H * sizeof(float));
+        }
     }
 }
 
-static void run_layer(const run *r, int l, const float *in, const float *h0, float *h_n)
+static void team_init(void *arg, int nt)
 {
-    project(r, &r->rnn->layers[l], in);
+    run *r = arg;
+    r->nt = nt;
+    elman_barrier_init(&r->all, nt);
+    /* with two directions and two or more threads, thread tid works on
+     * direction tid % 2 */
+    elman_barrier_init(&r->group[0], (nt + 1) / 2);
+    elman_barrier_init(&r->group[1], nt / 2);
+}
+
+/* The time loops of layer l, as thread tid of nt. With two directions and
+ * two or more threads, thread tid works on direction tid % 2. */
+static void run_steps(run *r, const float **ptrs, int l, int tid, int nt)
+{
+    elman_barrier *bar;
+    if (r->D == 2 && nt >= 2) {
+        const int d = tid % 2;
+        const int size = d == 0 ? (nt + 1) / 2 : nt / 2;
+        if (!r->split_steps) {
+            if (tid < 2)
+                run_direction(r, ptrs, l, d, 0, 1, NULL);
+            return;
+        }
+        bar = &r->group[d];
+        run_direction(r, ptrs, l, d, tid / 2, size, bar);
+        return;
+    }
+    if (!r->split_steps && tid != 0)
+        return;
+    bar = &r->all;
     for (int d = 0; d < r->D; d++)
-        run_direction(r, l, d, h0, h_n);
+        run_direction(r, ptrs, l, d, r->split_steps ? tid : 0, r->split_steps ? nt : 1, bar);
+}
+
+/* The whole forward pass, as thread tid of nt. */
+static void worker(void *arg, int tid, int nt)
+{
+    run *r = arg;
+    const float **ptrs = r->ptrs + (size_t)tid * 3 * (size_t)r->B;
+    const int M = r->B * r->T;
+    for (int l = 0; l < r->rnn->cfg.num_layers; l++) {
+        project(r, &r->rnn->layers[l], l == 0 ? r->x : r->output,
+                (int)((long long)M * tid / nt), (int)((long long)M * (tid + 1) / nt));
+        elman_barrier_wait(&r->all);
+        run_steps(r, ptrs, l, tid, nt);
+        elman_barrier_wait(&r->all);
+        /* layer l+1 reads the output but writes it only after the next
+         * barrier, so thread 0 can copy h_n meanwhile */
+        if (tid == 0 && r->h_n != NULL)
+            copy_final_states(r, l);
+    }
+}
+
+/* Threads worth starting: the projections always split; the steps only
+ * when each has enough work to pay for a barrier. */
+enum { PARALLEL_MIN_FLOPS = 1 << 22, SPLIT_STEP_MIN_MACS = 1 << 16 };
+
+static int plan_threads(const elman_rnn *rnn, int batch, int seq_len, int *split_steps)
+{
+    const double B = batch, T = seq_len, H = rnn->cfg.hidden_size;
+    const int D = rnn->num_directions;
+    *split_steps = rnn->force_threads || B * H * H >= SPLIT_STEP_MIN_MACS;
+    double parallel = 0;
+    for (int l = 0; l < rnn->cfg.num_layers; l++) {
+        parallel += 2.0 * B * T * rnn->layers[l].in_size * D * H;
+        if (*split_steps || D == 2)
+            parallel += 2.0 * B * T * D * H * H;
+    }
+    if (rnn->cfg.num_threads <= 1 || (parallel < PARALLEL_MIN_FLOPS && !rnn->force_threads))
+        return 1;
+    return rnn->cfg.num_threads;
 }
 
 int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len, const float *x,
@@ -304,19 +385,22 @@ int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len, const float 
 
     char *base = workspace;
     run r;
+    memset(&r, 0, sizeof(r));
     r.rnn = rnn;
     r.B = batch;
     r.T = seq_len;
     r.H = rnn->cfg.hidden_size;
     r.D = rnn->num_directions;
     r.DH = (size_t)r.D * (size_t)r.H;
+    r.x = x;
+    r.h0 = h0;
+    r.output = output;
+    r.h_n = h_n;
     r.proj = (float *)(void *)(base + ws.proj);
     float *zeros = (float *)(void *)(base + ws.zeros);
     memset(zeros, 0, (size_t)r.H * sizeof(float));
     r.zeros = zeros;
     r.ptrs = (const float **)(void *)(base + ws.ptrs);
-    r.add_ptrs = (const float **)(void *)(base + ws.add);
-    r.output = output;
     int *order = (int *)(void *)(base + ws.order);
     int *len = (int *)(void *)(base + ws.len);
     sort_by_length(batch, seq_len, lengths, order, len, (int *)(void *)(base + ws.count));
@@ -330,8 +414,8 @@ int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len, const float 
             for (int t = lengths[b]; t < seq_len; t++)
                 memset(output + row_of(&r, b, t) * r.DH, 0, r.DH * sizeof(float));
 
-    for (int l = 0; l < rnn->cfg.num_layers; l++)
-        run_layer(&r, l, l == 0 ? x : output, h0, h_n);
+    const int nt = plan_threads(rnn, batch, seq_len, &r.split_steps);
+    elman_team_run(nt, team_init, worker, &r);
 
     free(owned);
     return ELMAN_OK;

@@ -34,6 +34,8 @@ struct elman_rnn {
     elman_config cfg;
     int num_directions; /* D */
     const struct elman_kernels *kernels;
+    int force_threads; /* tests: ELMAN_FORCE_THREADS=1 starts num_threads
+                          threads and splits every step, whatever the size */
     elman_layer *layers; /* num_layers entries */
     float *storage;      /* all weights, one allocation */
 };

@@ -86,6 +86,8 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
     rnn->num_directions = D;
     rnn->layers = calloc((size_t)L, sizeof(*rnn->layers));
     rnn->kernels = elman_select_kernels();
+    const char *force = getenv("ELMAN_FORCE_THREADS");
+    rnn->force_threads = force != NULL && strcmp(force, "1") == 0;
     /* zeroed: the packed W_ih of a layer is repacked from both directions'
      * rows whenever one is set */
     rnn->storage = calloc(total, sizeof(float));

@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* setenv */
 /* The forward pass against the double-precision reference, its properties
  * and its argument checks. PyTorch itself is compared in test_golden.c. */
 #include "cmocka_wrap.h"
@@ -438,6 +439,58 @@ static void test_forward_errors(void **state)
     tu_model_free(&m);
 }
 
+/* Threads split the projections by rows and each step by columns (or the
+ * directions between them): the result is the same, bit for bit, as with
+ * one thread. ELMAN_FORCE_THREADS makes even these small problems use every
+ * thread and split every step. */
+static void test_threads_same_bits(void **state)
+{
+    (void)state;
+    setenv("ELMAN_FORCE_THREADS", "1", 1);
+    tu_rng r;
+    tu_seed(&r, 8);
+    for (int iter = 0; iter < 24; iter++) {
+        const int bi = iter % 2, L = 1 + iter % 3, bf = (iter / 2) % 2;
+        elman_config cfg = make_config(tu_int(&r, 1, 20), tu_int(&r, 1, 70), L, iter % 5 == 0,
+                                       1, bf, bi);
+        const int B = tu_int(&r, 1, 9), T = tu_int(&r, 1, 12);
+        tu_model m;
+        tu_model_random(&m, &cfg, &r);
+        float *x = tu_random(&r, tu_elems_x(&cfg, B, T), 1.0f);
+        float *h0 = iter % 3 ? tu_random(&r, tu_elems_state(&cfg, B), 1.0f) : NULL;
+        int *len = iter % 4 < 2 ? random_lengths(&r, B, T) : NULL;
+        const size_t nout = tu_elems_out(&cfg, B, T), nst = tu_elems_state(&cfg, B);
+        float *o1 = nan_filled(nout), *h1 = nan_filled(nst);
+        elman_rnn *rnn = tu_model_build(&m);
+        assert_int_equal(elman_rnn_forward(rnn, B, T, x, len, h0, o1, h1, NULL, 0), ELMAN_OK);
+        elman_rnn_free(rnn);
+        for (int nt = 2; nt <= 5; nt++) {
+            m.cfg.num_threads = nt;
+            rnn = tu_model_build(&m);
+            float *o = nan_filled(nout), *h = nan_filled(nst);
+            size_t size = elman_rnn_workspace_size(rnn, B, T);
+            void *ws = aligned_alloc(64, (size + 63) / 64 * 64);
+            assert_non_null(ws);
+            assert_int_equal(elman_rnn_forward(rnn, B, T, x, len, h0, o, h, ws, size), ELMAN_OK);
+            assert_memory_equal(o, o1, nout * sizeof(float));
+            assert_memory_equal(h, h1, nst * sizeof(float));
+            free(ws);
+            free(o);
+            free(h);
+            elman_rnn_free(rnn);
+        }
+        m.cfg.num_threads = 3;
+        check_against_reference(&m, B, T, x, len, h0, iter % 2);
+        free(o1);
+        free(h1);
+        free(x);
+        free(h0);
+        free(len);
+        tu_model_free(&m);
+    }
+    unsetenv("ELMAN_FORCE_THREADS");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_backward_is_reversed_forward),
         cmocka_unit_test(test_workspace_same_bits),
         cmocka_unit_test(test_forward_errors),
+        cmocka_unit_test(test_threads_same_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
