@@ -161,6 +161,8 @@ typedef struct run {
     int B, T, H, D;
     size_t DH;
     const int *order, *len;
+    const int *lengths;    /* the caller's, or NULL */
+    long long valid_rows;  /* sum of the lengths */
     const float *x, *h0;
     float *output, *h_n;
     float *proj;
@@ -181,17 +183,19 @@ static inline size_t row_of(const run *r, int b, int t)
 /* Sizes below which a BLAS call costs more than it saves. */
 #define PROJ_BLAS_MIN_FLOPS (1u << 20)
 
-/* proj = in W_ih^T for rows [m0, m1) of the (b, t) rows, both directions at
- * once. */
-static void project(const run *r, const elman_layer *ly, const float *in, int m0, int m1)
+/* proj = in W_ih^T for the rows of thread tid of nt, both directions at
+ * once. Without lengths, large problems go to OpenBLAS; otherwise the
+ * kernel computes only rows inside a sequence (padding is never read). */
+static void project(const run *r, const elman_layer *ly, const float *in, int tid, int nt)
 {
-    const int M = m1 - m0, N = (int)r->DH, K = ly->in_size;
-    if (M <= 0)
-        return;
-    if ((double)r->B * r->T * N * K >= PROJ_BLAS_MIN_FLOPS) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f,
-                    in + (size_t)m0 * (size_t)K, K, ly->w_ih, K, 0.0f,
-                    r->proj + (size_t)m0 * (size_t)N, N);
+    const long long M = (long long)r->B * r->T;
+    const int N = (int)r->DH, K = ly->in_size;
+    if (r->lengths == NULL && (double)M * N * K >= PROJ_BLAS_MIN_FLOPS) {
+        const long long m0 = M * tid / nt, m1 = M * (tid + 1) / nt;
+        if (m1 > m0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(m1 - m0), N, K, 1.0f,
+                        in + (size_t)m0 * (size_t)K, K, ly->w_ih, K, 0.0f,
+                        r->proj + (size_t)m0 * (size_t)N, N);
         return;
     }
     enum { CHUNK = 64 };
@@ -206,12 +210,29 @@ static void project(const run *r, const elman_layer *ly, const float *in, int m0
     g.w = ly->w_ih_packed;
     g.out = out;
     g.act = ELMAN_ACT_NONE;
-    for (int c0 = m0; c0 < m1; c0 += CHUNK) {
-        g.n_rows = m1 - c0 < CHUNK ? m1 - c0 : CHUNK;
-        for (int i = 0; i < g.n_rows; i++) {
-            a[i] = in + (size_t)(c0 + i) * (size_t)K;
-            out[i] = r->proj + (size_t)(c0 + i) * (size_t)N;
+    /* this thread's share of the valid rows, by their ordinal */
+    const long long v0 = r->valid_rows * tid / nt, v1 = r->valid_rows * (tid + 1) / nt;
+    long long v = 0;
+    int n = 0;
+    for (long long m = 0; m < M && v < v1; m++) {
+        if (r->lengths != NULL) {
+            const long long b = r->rnn->cfg.batch_first ? m / r->T : m % r->B;
+            const long long t = r->rnn->cfg.batch_first ? m % r->T : m / r->B;
+            if (t >= r->lengths[b])
+                continue;
         }
+        if (v++ < v0)
+            continue;
+        a[n] = in + (size_t)m * (size_t)K;
+        out[n] = r->proj + (size_t)m * (size_t)N;
+        if (++n == CHUNK) {
+            g.n_rows = n;
+            r->rnn->kernels->gemm(&g);
+            n = 0;
+        }
+    }
+    if (n > 0) {
+        g.n_rows = n;
         r->rnn->kernels->gemm(&g);
     }
 }
@@ -323,10 +344,8 @@ static void worker(void *arg, int tid, int nt)
 {
     run *r = arg;
     const float **ptrs = r->ptrs + (size_t)tid * 3 * (size_t)r->B;
-    const int M = r->B * r->T;
     for (int l = 0; l < r->rnn->cfg.num_layers; l++) {
-        project(r, &r->rnn->layers[l], l == 0 ? r->x : r->output,
-                (int)((long long)M * tid / nt), (int)((long long)M * (tid + 1) / nt));
+        project(r, &r->rnn->layers[l], l == 0 ? r->x : r->output, tid, nt);
         elman_barrier_wait(&r->all);
         run_steps(r, ptrs, l, tid, nt);
         elman_barrier_wait(&r->all);
@@ -406,6 +425,9 @@ int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len, const float 
     sort_by_length(batch, seq_len, lengths, order, len, (int *)(void *)(base + ws.count));
     r.order = order;
     r.len = len;
+    r.lengths = lengths;
+    for (int i = 0; i < batch; i++)
+        r.valid_rows += len[i];
 
     /* Padding is zero in the result and is read as input by layers above 0;
      * no step ever writes it. */
