@@ -74,7 +74,8 @@ typedef enum elman_status {
     ELMAN_ERR_INVALID_LENGTH = 4,   /**< a per-sequence length is out of range */
     ELMAN_ERR_WORKSPACE_TOO_SMALL = 5, /**< workspace_size below elman_rnn_workspace_size() */
     ELMAN_ERR_WEIGHTS_NOT_SET = 6,  /**< forward before every layer/direction has weights */
-    ELMAN_ERR_INVALID_CONFIG = 7,   /**< unknown nonlinearity, bias mode or flag */
+    ELMAN_ERR_INVALID_CONFIG = 7,   /**< invalid configuration value, or a call that
+                                         does not fit the model's configuration */
     ELMAN_ERR_INVALID_INDEX = 8,    /**< layer or direction out of range */
     ELMAN_ERR_BIAS_MISMATCH = 9,    /**< biases given to a model without bias, or missing */
     ELMAN_ERR_OVERLAP = 10,         /**< input and output buffers overlap */
@@ -95,18 +96,42 @@ ELMAN_API const char *elman_strerror(int status);
 /* Model                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/** The activation applied to W_ih x_t + b_ih + W_hh h_{t-1} + b_hh.
+ *  ELMAN_TANH and ELMAN_RELU are nn.RNN's; the others are ONNX RNN's, with
+ *  its parameters alpha and beta (elman_config.activation_alpha/beta):
+ *  Sigmoid 1/(1+e^-x); Affine a*x+b; LeakyRelu x<0 ? a*x : x;
+ *  ThresholdedRelu x>a ? x : 0; ScaledTanh a*tanh(b*x);
+ *  HardSigmoid max(0, min(1, a*x+b)); Elu x<0 ? a*(e^x-1) : x;
+ *  Softsign x/(1+|x|); Softplus log(1+e^x). */
 typedef enum elman_nonlinearity {
-    ELMAN_TANH = 0, /**< h = tanh(...), nn.RNN's default */
-    ELMAN_RELU = 1  /**< h = max(0, ...) */
+    ELMAN_TANH = 0,             /**< tanh, nn.RNN's default */
+    ELMAN_RELU = 1,             /**< max(0, x) */
+    ELMAN_SIGMOID = 2,
+    ELMAN_AFFINE = 3,           /**< alpha 1, beta 0 by default */
+    ELMAN_LEAKY_RELU = 4,       /**< alpha 0.01 */
+    ELMAN_THRESHOLDED_RELU = 5, /**< alpha 1 */
+    ELMAN_SCALED_TANH = 6,      /**< alpha 1, beta 1 */
+    ELMAN_HARD_SIGMOID = 7,     /**< alpha 0.2, beta 0.5 */
+    ELMAN_ELU = 8,              /**< alpha 1 */
+    ELMAN_SOFTSIGN = 9,
+    ELMAN_SOFTPLUS = 10
 } elman_nonlinearity;
 
 typedef enum elman_bias {
-    ELMAN_BIAS_NONE = 0, /**< nn.RNN(bias=False): no b_ih, no b_hh */
-    ELMAN_BIAS_BOTH = 1  /**< nn.RNN(bias=True): b_ih and b_hh (default) */
+    ELMAN_BIAS_NONE = 0,  /**< nn.RNN(bias=False): no b_ih, no b_hh */
+    ELMAN_BIAS_BOTH = 1,  /**< nn.RNN(bias=True): b_ih and b_hh (default) */
+    ELMAN_BIAS_SINGLE = 2 /**< one bias, as TFLite, Keras and oneDNN have:
+                               pass it as b_ih, with b_hh NULL */
 } elman_bias;
 
-/** Mirrors nn.RNN's constructor. Always start from elman_config_init() so
- *  that fields added in later versions get their defaults. */
+typedef enum elman_dtype {
+    ELMAN_FLOAT32 = 0, /**< weights, inputs and outputs are float (default) */
+    ELMAN_FLOAT64 = 1  /**< double: use the *_f64 functions */
+} elman_dtype;
+
+/** Mirrors nn.RNN's constructor, plus what other runtimes need. Always
+ *  start from elman_config_init() so that fields added in later versions
+ *  get their defaults. */
 typedef struct elman_config {
     int input_size;    /**< I, features per time step (> 0) */
     int hidden_size;   /**< H, features of the hidden state (> 0) */
@@ -120,10 +145,31 @@ typedef struct elman_config {
                             default 1); it uses fewer where more would not
                             pay. These are elman's own threads, started per
                             call: OpenBLAS's are set apart (OPENBLAS_NUM_THREADS). */
+    /* Beyond nn.RNN: */
+    int reverse;       /**< 1: a unidirectional model runs each sequence from
+                            its last valid step back to t = 0, as the
+                            backward half of a bidirectional layer does
+                            (ONNX/oneDNN "reverse"). Default 0. */
+    double activation_alpha; /**< alpha of the activation; NAN (default) =
+                            the activation's default. Must stay NAN for an
+                            activation that takes no alpha. */
+    double activation_beta;  /**< beta, likewise */
+    double clip;       /**< > 0: clamp the pre-activation to [-clip, clip]
+                            (ONNX clip); 0 (default): no clipping */
+    int dtype;         /**< an elman_dtype (default ELMAN_FLOAT32) */
+    int state_batch_first; /**< 1: h0 and h_n are (B, L*D, H) instead of
+                            PyTorch's (L*D, B, H). Default 0. */
+    int deterministic; /**< 1: each sequence's output and h_n are bitwise
+                            the same whatever batch it runs in, its place in
+                            it, seq_len, chunking and num_threads (on the
+                            same machine and build): OpenBLAS is not used.
+                            Default 0. */
 } elman_config;
 
 /** Fills `cfg` with nn.RNN's defaults: num_layers 1, tanh, bias on,
- *  batch_first off, unidirectional, and num_threads 1; input_size and hidden_size 0 (the caller
+ *  batch_first off, unidirectional, and num_threads 1, forward direction,
+ *  default activation parameters (NAN), no clip, float32, PyTorch's state
+ *  layout, not deterministic; input_size and hidden_size 0 (the caller
  *  must set them). Does nothing if `cfg` is NULL. */
 ELMAN_API void elman_config_init(elman_config *cfg);
 
@@ -148,19 +194,26 @@ ELMAN_API int elman_rnn_get_config(const elman_rnn *rnn, elman_config *cfg);
 /** Sets the weights of one layer and direction, in PyTorch's layouts
  *  (the tensors weight_ih_l{layer}[_reverse] etc. of nn.RNN.state_dict()).
  *  The model copies them; the caller's arrays are not referenced afterwards.
+ *  For a float32 model (elman_config.dtype ELMAN_FLOAT32).
  *  @param layer     0 .. num_layers-1
  *  @param direction 0 (forward) or 1 (backward, the "_reverse" tensors;
  *                   bidirectional models only)
  *  @param w_ih (H, I_l) where I_l = input_size for layer 0, D*H above
  *  @param w_hh (H, H)
- *  @param b_ih (H), or NULL when the model has no bias
- *  @param b_hh (H), or NULL when the model has no bias
- *  @return ELMAN_OK, ELMAN_ERR_NULL_ARGUMENT, ELMAN_ERR_INVALID_INDEX or
- *          ELMAN_ERR_BIAS_MISMATCH (biases missing with bias on, or given
- *          with bias off). */
+ *  @param b_ih (H); NULL when the model has no bias
+ *  @param b_hh (H); NULL when the model has no bias or a single bias
+ *  @return ELMAN_OK, ELMAN_ERR_NULL_ARGUMENT, ELMAN_ERR_INVALID_INDEX,
+ *          ELMAN_ERR_BIAS_MISMATCH (biases missing, or given where the
+ *          model's bias mode has none) or ELMAN_ERR_INVALID_CONFIG (the
+ *          model is float64). */
 ELMAN_API int elman_rnn_set_weights(elman_rnn *rnn, int layer, int direction,
                                     const float *w_ih, const float *w_hh,
                                     const float *b_ih, const float *b_hh);
+
+/** elman_rnn_set_weights() for a float64 model. */
+ELMAN_API int elman_rnn_set_weights_f64(elman_rnn *rnn, int layer, int direction,
+                                        const double *w_ih, const double *w_hh,
+                                        const double *b_ih, const double *b_hh);
 
 /* ------------------------------------------------------------------------ */
 /* Forward pass                                                             */
@@ -192,10 +245,12 @@ ELMAN_API size_t elman_rnn_workspace_size(const elman_rnn *rnn, int batch, int s
  *                 t = lengths[b]-1; its backward direction starts at
  *                 t = lengths[b]-1 and ends at t = 0.
  *  @param h0      (L*D, B, H) initial states, row l*D + d; NULL = zeros.
+ *                 (B, L*D, H) when the model has state_batch_first.
  *  @param output  (T, B, D*H), or (B, T, D*H) when batch_first. Direction 0
  *                 fills [0, H) of the last axis, direction 1 [H, 2H).
  *                 Must not overlap x, h0 or h_n.
- *  @param h_n     (L*D, B, H) final states, row l*D + d; NULL if not
+ *  @param h_n     (L*D, B, H) final states, row l*D + d (or (B, L*D, H)
+ *                 with state_batch_first); NULL if not
  *                 wanted. May be the same buffer as h0 (state updated in
  *                 place) but must not overlap it otherwise.
  *  @param workspace NULL: the call allocates what it needs and frees it
@@ -214,6 +269,56 @@ ELMAN_API int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len,
                                 const float *x, const int *lengths,
                                 const float *h0, float *output, float *h_n,
                                 void *workspace, size_t workspace_size);
+
+/** elman_rnn_forward() for a float64 model. */
+ELMAN_API int elman_rnn_forward_f64(const elman_rnn *rnn, int batch, int seq_len,
+                                    const double *x, const int *lengths,
+                                    const double *h0, double *output, double *h_n,
+                                    void *workspace, size_t workspace_size);
+
+/* ------------------------------------------------------------------------ */
+/* Streaming                                                                */
+/* ------------------------------------------------------------------------ */
+
+/** Runs the next chunk of a batch of streams: elman_rnn_forward() with the
+ *  state carried in `state` ((L*D, B, H), or (B, L*D, H) with
+ *  state_batch_first), read as h0 and overwritten with h_n. Feeding a
+ *  sequence chunk by chunk gives what one elman_rnn_forward() call over the
+ *  whole sequence gives (within rounding; bitwise in deterministic mode).
+ *
+ *  Unlike elman_rnn_forward(), a length may be 0: that stream has no step
+ *  in this chunk, its state passes through unchanged and its outputs are
+ *  zeros. So streams can start and end at different chunks.
+ *
+ *  Only forward-running models stream: a bidirectional or reverse model
+ *  needs the whole sequence (the backward direction starts at its end) and
+ *  gives ELMAN_ERR_INVALID_CONFIG.
+ *  @param lengths NULL (every stream runs seq_len steps) or B values 0..T
+ *  @param state   (L*D, B, H) in/out; required
+ *  @param output  as in elman_rnn_forward()
+ *  Other parameters and return codes as elman_rnn_forward(). */
+ELMAN_API int elman_rnn_forward_chunk(const elman_rnn *rnn, int batch, int seq_len,
+                                      const float *x, const int *lengths, float *state,
+                                      float *output, void *workspace, size_t workspace_size);
+
+/** elman_rnn_forward_chunk() for a float64 model. */
+ELMAN_API int elman_rnn_forward_chunk_f64(const elman_rnn *rnn, int batch, int seq_len,
+                                          const double *x, const int *lengths, double *state,
+                                          double *output, void *workspace,
+                                          size_t workspace_size);
+
+/** One time step for the lowest latency: elman_rnn_forward_chunk() with
+ *  seq_len 1 and every stream running. x is (B, I), y (B, H) receives the
+ *  top layer's new state (NULL if not wanted), state is updated in place.
+ *  The workspace is elman_rnn_workspace_size(rnn, batch, 1) bytes (or NULL:
+ *  allocated per call). */
+ELMAN_API int elman_rnn_step(const elman_rnn *rnn, int batch, const float *x, float *state,
+                             float *y, void *workspace, size_t workspace_size);
+
+/** elman_rnn_step() for a float64 model. */
+ELMAN_API int elman_rnn_step_f64(const elman_rnn *rnn, int batch, const double *x,
+                                 double *state, double *y, void *workspace,
+                                 size_t workspace_size);
 
 #ifdef __cplusplus
 }

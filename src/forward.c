@@ -1,20 +1,24 @@
 /*
- * The forward pass.
+ * The forward pass: argument checks, workspace, length order and threads,
+ * shared by both element types; the loops themselves are in
+ * forward_impl.h, compiled once for float and once for double.
  *
  * Per layer: one GEMM computes W_ih x_t for every time step and both
  * directions (the input projection does not depend on h, so it leaves the
  * time loop). The time loop then computes W_hh h_{t-1} for the sequences
- * still running and applies bias and nonlinearity.
+ * still running and applies bias and activation.
  *
  * Sequences are processed in order of decreasing length (a stable counting
  * sort, as pack_padded_sequence does), so at step s the running sequences
- * are always the first n_s of that order and their states form one dense
- * (n_s, H) matrix. For the backward direction, step s of sequence b is
- * time lengths[b]-1-s: each sequence starts at its own last valid step.
+ * are always the first n_s of that order. For the backward direction, step
+ * s of sequence b is time lengths[b]-1-s: each sequence starts at its own
+ * last valid step.
  *
- * Every layer writes its hidden states into the caller's output buffer: the
+ * Every layer writes its hidden states into the caller's output buffer, and
+ * each step reads h_{t-1} back from the row the previous step wrote: the
  * next layer's input GEMM consumes the whole buffer before its time loop
- * overwrites it, so no layer needs a buffer of its own.
+ * overwrites it, so no layer needs a buffer of its own and no state is
+ * copied.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,12 +34,13 @@
 
 /* Byte layout of the workspace; all offsets are multiples of ALIGN. */
 typedef struct ws_layout {
-    size_t proj;   /* float (B*T, D*H): input projections of one layer */
-    size_t zeros;  /* float (H): zeros */
-    size_t ptrs;   /* pointer (threads, 3, B): h_{t-1}, h_t, projection rows */
-    size_t order;  /* int (B): batch index of the i-th longest sequence */
-    size_t len;    /* int (B): its length */
-    size_t count;  /* int (T+1): counting-sort buckets */
+    size_t proj;    /* (B*T, D*H) elements: input projections of one layer */
+    size_t scratch; /* (B, D*H) elements: output of elman_rnn_step when y is NULL */
+    size_t zeros;   /* (H) elements: zeros */
+    size_t ptrs;    /* pointers (threads, 3, B): h_{t-1}, h_t, projection rows */
+    size_t order;   /* int (B): batch index of the i-th longest sequence */
+    size_t len;     /* int (B): its length */
+    size_t count;   /* int (T+1): counting-sort buckets */
     size_t total;
 } ws_layout;
 
@@ -59,16 +64,17 @@ static int push_block(size_t *total, size_t *offset, size_t n, size_t elem)
 
 static int plan_workspace(const elman_rnn *rnn, int batch, int seq_len, ws_layout *ws)
 {
-    const size_t B = (size_t)batch, T = (size_t)seq_len;
+    const size_t B = (size_t)batch, T = (size_t)seq_len, es = rnn->elem_size;
     const size_t DH = (size_t)rnn->num_directions * (size_t)rnn->cfg.hidden_size;
     const size_t H = (size_t)rnn->cfg.hidden_size;
     size_t bt, n;
     memset(ws, 0, sizeof(*ws));
     return elman_mul_size(B, T, &bt) && elman_mul_size(bt, DH, &n) &&
-           push_block(&ws->total, &ws->proj, n, sizeof(float)) &&
-           push_block(&ws->total, &ws->zeros, H, sizeof(float)) &&
+           push_block(&ws->total, &ws->proj, n, es) && elman_mul_size(B, DH, &n) &&
+           push_block(&ws->total, &ws->scratch, n, es) &&
+           push_block(&ws->total, &ws->zeros, H, es) &&
            elman_mul_size((size_t)rnn->cfg.num_threads * 3, B, &n) &&
-           push_block(&ws->total, &ws->ptrs, n, sizeof(float *)) &&
+           push_block(&ws->total, &ws->ptrs, n, sizeof(void *)) &&
            push_block(&ws->total, &ws->order, B, sizeof(int)) &&
            push_block(&ws->total, &ws->len, B, sizeof(int)) &&
            push_block(&ws->total, &ws->count, T + 1, sizeof(int));
@@ -82,20 +88,33 @@ size_t elman_rnn_workspace_size(const elman_rnn *rnn, int batch, int seq_len)
     return ws.total;
 }
 
-/* Whether [a, a+na) and [b, b+nb) (in floats) share any byte. */
-static int overlaps(const float *a, size_t na, const float *b, size_t nb)
+/* Whether [a, a+na) and [b, b+nb) (in bytes) share any byte. */
+static int overlaps(const void *a, size_t na, const void *b, size_t nb)
 {
     uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
-    return pa < pb + nb * sizeof(float) && pb < pa + na * sizeof(float);
+    return pa < pb + nb && pb < pa + na;
 }
 
-static int check_args(const elman_rnn *rnn, int batch, int seq_len, const float *x,
-                      const int *lengths, const float *h0, const float *output,
-                      const float *h_n)
+/* What a forward call was asked to do, checked by check_args. */
+typedef struct call {
+    const elman_rnn *rnn;
+    int dtype;
+    int batch, seq_len;
+    const void *x;
+    const int *lengths;
+    int min_length; /* 1, or 0 for chunks of streams */
+    const void *h0;
+    void *output, *h_n;
+} call;
+
+static int check_args(const call *c)
 {
-    if (rnn == NULL || x == NULL || output == NULL)
+    const elman_rnn *rnn = c->rnn;
+    if (rnn == NULL || c->x == NULL || c->output == NULL)
         return ELMAN_ERR_NULL_ARGUMENT;
-    if (batch <= 0 || seq_len <= 0)
+    if (rnn->cfg.dtype != c->dtype)
+        return ELMAN_ERR_INVALID_CONFIG;
+    if (c->batch <= 0 || c->seq_len <= 0)
         return ELMAN_ERR_INVALID_SIZE;
     for (int l = 0; l < rnn->cfg.num_layers; l++)
         for (int d = 0; d < rnn->num_directions; d++)
@@ -103,26 +122,28 @@ static int check_args(const elman_rnn *rnn, int batch, int seq_len, const float 
                 return ELMAN_ERR_WEIGHTS_NOT_SET;
 
     /* Every BLAS dimension must fit in an int; sizes in bytes in size_t. */
-    const size_t B = (size_t)batch, T = (size_t)seq_len;
+    const size_t B = (size_t)c->batch, T = (size_t)c->seq_len, es = rnn->elem_size;
     const size_t H = (size_t)rnn->cfg.hidden_size;
     const size_t DH = (size_t)rnn->num_directions * H;
     const size_t LD = (size_t)rnn->cfg.num_layers * (size_t)rnn->num_directions;
-    size_t bt, nx, nout, nstate, bytes;
+    size_t bt, nx, nout, nstate;
     if (!elman_mul_size(B, T, &bt) || bt > ELMAN_BLAS_INT_MAX ||
-        !elman_mul_size(bt, (size_t)rnn->cfg.input_size, &nx) ||
-        !elman_mul_size(bt, DH, &nout) || !elman_mul_size(nout, sizeof(float), &bytes) ||
-        !elman_mul_size(nx, sizeof(float), &bytes) || !elman_mul_size(LD * B, H, &nstate) ||
-        !elman_mul_size(nstate, sizeof(float), &bytes))
+        !elman_mul_size(bt, (size_t)rnn->cfg.input_size, &nx) || !elman_mul_size(nx, es, &nx) ||
+        !elman_mul_size(bt, DH, &nout) || !elman_mul_size(nout, es, &nout) ||
+        !elman_mul_size(LD, B, &nstate) || !elman_mul_size(nstate, H, &nstate) ||
+        !elman_mul_size(nstate, es, &nstate))
         return ELMAN_ERR_SIZE_OVERFLOW;
 
-    if (lengths != NULL)
-        for (int b = 0; b < batch; b++)
-            if (lengths[b] < 1 || lengths[b] > seq_len)
+    if (c->lengths != NULL)
+        for (int b = 0; b < c->batch; b++)
+            if (c->lengths[b] < c->min_length || c->lengths[b] > c->seq_len)
                 return ELMAN_ERR_INVALID_LENGTH;
 
-    if (overlaps(x, nx, output, nout) || (h0 != NULL && overlaps(h0, nstate, output, nout)) ||
-        (h_n != NULL && overlaps(h_n, nstate, output, nout)) ||
-        (h_n != NULL && overlaps(h_n, nstate, x, nx)) ||
+    const void *h0 = c->h0, *h_n = c->h_n;
+    if (overlaps(c->x, nx, c->output, nout) ||
+        (h0 != NULL && overlaps(h0, nstate, c->output, nout)) ||
+        (h_n != NULL && overlaps(h_n, nstate, c->output, nout)) ||
+        (h_n != NULL && overlaps(h_n, nstate, c->x, nx)) ||
         (h0 != NULL && h_n != NULL && h0 != h_n && overlaps(h0, nstate, h_n, nstate)))
         return ELMAN_ERR_OVERLAP;
     return ELMAN_OK;
@@ -156,20 +177,23 @@ static void sort_by_length(int batch, int seq_len, const int *lengths, int *orde
     }
 }
 
+/* One forward call in progress; the element pointers are float or double
+ * as the model is. */
 typedef struct run {
     const elman_rnn *rnn;
     int B, T, H, D;
     size_t DH;
     const int *order, *len;
-    const int *lengths;    /* the caller's, or NULL */
-    long long valid_rows;  /* sum of the lengths */
-    const float *x, *h0;
-    float *output, *h_n;
-    float *proj;
-    const float *zeros;  /* H zeros: h_{-1} when there is no h0 */
-    const float **ptrs;  /* 3*B row pointers per thread */
-    int nt;              /* threads running */
-    int split_steps;     /* whether threads share the columns of each step */
+    const int *lengths;   /* the caller's, or NULL */
+    long long valid_rows; /* sum of the lengths */
+    const void *x, *h0;
+    void *output, *h_n;
+    void *proj;
+    const void *zeros;    /* H zeros: h_{-1} when there is no h0 */
+    void **ptrs;          /* 3*B row pointers per thread */
+    elman_act act;
+    int use_blas;         /* large projections without lengths go to BLAS */
+    int split_steps;      /* whether threads share the columns of each step */
     elman_barrier all, group[2];
 } run;
 
@@ -180,134 +204,23 @@ static inline size_t row_of(const run *r, int b, int t)
                                    : (size_t)t * (size_t)r->B + (size_t)b;
 }
 
-/* Sizes below which a BLAS call costs more than it saves. */
-#define PROJ_BLAS_MIN_FLOPS (1u << 20)
-
-/* proj = in W_ih^T for the rows of thread tid of nt, both directions at
- * once. Without lengths, large problems go to OpenBLAS; otherwise the
- * kernel computes only rows inside a sequence (padding is never read). */
-static void project(const run *r, const elman_layer *ly, const float *in, int tid, int nt)
+/* Element offset of the state of layer/direction ld, batch entry b. */
+static inline size_t state_of(const run *r, size_t ld, int b)
 {
-    const long long M = (long long)r->B * r->T;
-    const int N = (int)r->DH, K = ly->in_size;
-    if (r->lengths == NULL && (double)M * N * K >= PROJ_BLAS_MIN_FLOPS) {
-        const long long m0 = M * tid / nt, m1 = M * (tid + 1) / nt;
-        if (m1 > m0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(m1 - m0), N, K, 1.0f,
-                        in + (size_t)m0 * (size_t)K, K, ly->w_ih, K, 0.0f,
-                        r->proj + (size_t)m0 * (size_t)N, N);
-        return;
-    }
-    enum { CHUNK = 64 };
-    const float *a[CHUNK];
-    float *out[CHUNK];
-    elman_gemm_args g = {0};
-    g.K = K;
-    g.N = N;
-    g.panel_begin = 0;
-    g.panel_end = elman_num_panels(N);
-    g.a = a;
-    g.w = ly->w_ih_packed;
-    g.out = out;
-    g.act = ELMAN_ACT_NONE;
-    /* this thread's share of the valid rows, by their ordinal */
-    const long long v0 = r->valid_rows * tid / nt, v1 = r->valid_rows * (tid + 1) / nt;
-    long long v = 0;
-    int n = 0;
-    for (long long m = 0; m < M && v < v1; m++) {
-        if (r->lengths != NULL) {
-            const long long b = r->rnn->cfg.batch_first ? m / r->T : m % r->B;
-            const long long t = r->rnn->cfg.batch_first ? m % r->T : m / r->B;
-            if (t >= r->lengths[b])
-                continue;
-        }
-        if (v++ < v0)
-            continue;
-        a[n] = in + (size_t)m * (size_t)K;
-        out[n] = r->proj + (size_t)m * (size_t)N;
-        if (++n == CHUNK) {
-            g.n_rows = n;
-            r->rnn->kernels->gemm(&g);
-            n = 0;
-        }
-    }
-    if (n > 0) {
-        g.n_rows = n;
-        r->rnn->kernels->gemm(&g);
-    }
+    const size_t LD = (size_t)r->rnn->cfg.num_layers * (size_t)r->D;
+    return (r->rnn->cfg.state_batch_first ? (size_t)b * LD + ld : ld * (size_t)r->B + (size_t)b) *
+           (size_t)r->H;
 }
 
-/* The time loop of direction d of layer l, columns of member `rank` of a
- * group of `size` threads that meet at `bar` after every step. At step s
- * the n longest sequences run; sequence i (in length order) is at time s
- * going forward, len[i]-1-s going backward. h_{t-1} is read from the output
- * row written at the previous step (or h0), h_t written to the output. */
-static void run_direction(const run *r, const float **ptrs, int l, int d, int rank, int size,
-                          elman_barrier *bar)
+/* Whether direction d runs from each sequence's end back to its start. */
+static inline int backward(const run *r, int d)
 {
-    const elman_layer *ly = &r->rnn->layers[l];
-    const size_t H = (size_t)r->H, B = (size_t)r->B;
-    const size_t ld = (size_t)l * (size_t)r->D + (size_t)d;
-    const float **prev = ptrs, **cur = ptrs + B, **add = ptrs + 2 * B;
-
-    for (size_t i = 0; i < B; i++)
-        prev[i] = r->h0 != NULL ? r->h0 + (ld * B + (size_t)r->order[i]) * H : r->zeros;
-
-    const int P = elman_num_panels(r->H);
-    elman_gemm_args g = {0};
-    g.K = r->H;
-    g.N = r->H;
-    g.panel_begin = (int)((long long)P * rank / size);
-    g.panel_end = (int)((long long)P * (rank + 1) / size);
-    g.w = ly->w_hh_packed[d];
-    g.bias = ly->bias[d];
-    g.act = r->rnn->cfg.nonlinearity;
-    g.add = add;
-
-    int n = r->B;
-    for (int s = 0; s < r->T; s++) {
-        while (n > 0 && r->len[n - 1] <= s)
-            n--;
-        if (n == 0)
-            break;
-        for (int i = 0; i < n; i++) {
-            const int t = d == 0 ? s : r->len[i] - 1 - s;
-            const size_t off = row_of(r, r->order[i], t) * r->DH + (size_t)d * H;
-            cur[i] = r->output + off;
-            add[i] = r->proj + off;
-        }
-        g.n_rows = n;
-        g.a = prev;
-        g.out = (float *const *)cur;
-        if (g.panel_begin < g.panel_end)
-            r->rnn->kernels->gemm(&g);
-        if (size > 1)
-            elman_barrier_wait(bar);
-        const float **tmp = prev;
-        prev = cur;
-        cur = tmp;
-    }
-}
-
-/* h_n of layer l: each sequence's last output row in each direction's half. */
-static void copy_final_states(const run *r, int l)
-{
-    const size_t H = (size_t)r->H, B = (size_t)r->B;
-    for (int d = 0; d < r->D; d++) {
-        const size_t ld = (size_t)l * (size_t)r->D + (size_t)d;
-        for (size_t i = 0; i < B; i++) {
-            const int b = r->order[i], len = r->len[i];
-            const int t = d == 0 ? len - 1 : 0;
-            memcpy(r->h_n + (ld * B + (size_t)b) * H,
-                   r->output + row_of(r, b, t) * r->DH + (size_t)d * H, H * sizeof(float));
-        }
-    }
+    return d == 1 || r->rnn->cfg.reverse;
 }
 
 static void team_init(void *arg, int nt)
 {
     run *r = arg;
-    r->nt = nt;
     elman_barrier_init(&r->all, nt);
     /* with two directions and two or more threads, thread tid works on
      * direction tid % 2 */
@@ -315,46 +228,8 @@ static void team_init(void *arg, int nt)
     elman_barrier_init(&r->group[1], nt / 2);
 }
 
-/* The time loops of layer l, as thread tid of nt. With two directions and
- * two or more threads, thread tid works on direction tid % 2. */
-static void run_steps(run *r, const float **ptrs, int l, int tid, int nt)
-{
-    elman_barrier *bar;
-    if (r->D == 2 && nt >= 2) {
-        const int d = tid % 2;
-        const int size = d == 0 ? (nt + 1) / 2 : nt / 2;
-        if (!r->split_steps) {
-            if (tid < 2)
-                run_direction(r, ptrs, l, d, 0, 1, NULL);
-            return;
-        }
-        bar = &r->group[d];
-        run_direction(r, ptrs, l, d, tid / 2, size, bar);
-        return;
-    }
-    if (!r->split_steps && tid != 0)
-        return;
-    bar = &r->all;
-    for (int d = 0; d < r->D; d++)
-        run_direction(r, ptrs, l, d, r->split_steps ? tid : 0, r->split_steps ? nt : 1, bar);
-}
-
-/* The whole forward pass, as thread tid of nt. */
-static void worker(void *arg, int tid, int nt)
-{
-    run *r = arg;
-    const float **ptrs = r->ptrs + (size_t)tid * 3 * (size_t)r->B;
-    for (int l = 0; l < r->rnn->cfg.num_layers; l++) {
-        project(r, &r->rnn->layers[l], l == 0 ? r->x : r->output, tid, nt);
-        elman_barrier_wait(&r->all);
-        run_steps(r, ptrs, l, tid, nt);
-        elman_barrier_wait(&r->all);
-        /* layer l+1 reads the output but writes it only after the next
-         * barrier, so thread 0 can copy h_n meanwhile */
-        if (tid == 0 && r->h_n != NULL)
-            copy_final_states(r, l);
-    }
-}
+/* Below this a BLAS call costs more than it saves. */
+#define PROJ_BLAS_MIN_FLOPS 1048576.0
 
 /* Threads worth starting: the projections always split; the steps only
  * when each has enough work to pay for a barrier. */
@@ -376,15 +251,39 @@ static int plan_threads(const elman_rnn *rnn, int batch, int seq_len, int *split
     return rnn->cfg.num_threads;
 }
 
-int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len, const float *x,
-                      const int *lengths, const float *h0, float *output, float *h_n,
-                      void *workspace, size_t workspace_size)
+#define REAL float
+#define SFX(name) name##_f32
+#define GEMM_ARGS elman_gemm_args
+#define KERNEL_GEMM gemm
+#define CBLAS_GEMM cblas_sgemm
+#include "forward_impl.h"
+#undef REAL
+#undef SFX
+#undef GEMM_ARGS
+#undef KERNEL_GEMM
+#undef CBLAS_GEMM
+
+#define REAL double
+#define SFX(name) name##_f64
+#define GEMM_ARGS elman_gemm_args_f64
+#define KERNEL_GEMM gemm_f64
+#define CBLAS_GEMM cblas_dgemm
+#include "forward_impl.h"
+#undef REAL
+#undef SFX
+#undef GEMM_ARGS
+#undef KERNEL_GEMM
+#undef CBLAS_GEMM
+
+/* Checks, workspace, order, padding, then the team. */
+static int forward(const call *c, void *workspace, size_t workspace_size)
 {
-    int rc = check_args(rnn, batch, seq_len, x, lengths, h0, output, h_n);
+    int rc = check_args(c);
     if (rc != ELMAN_OK)
         return rc;
+    const elman_rnn *rnn = c->rnn;
     ws_layout ws;
-    if (!plan_workspace(rnn, batch, seq_len, &ws))
+    if (!plan_workspace(rnn, c->batch, c->seq_len, &ws))
         return ELMAN_ERR_SIZE_OVERFLOW;
 
     void *owned = NULL;
@@ -406,39 +305,135 @@ int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len, const float 
     run r;
     memset(&r, 0, sizeof(r));
     r.rnn = rnn;
-    r.B = batch;
-    r.T = seq_len;
+    r.B = c->batch;
+    r.T = c->seq_len;
     r.H = rnn->cfg.hidden_size;
     r.D = rnn->num_directions;
     r.DH = (size_t)r.D * (size_t)r.H;
-    r.x = x;
-    r.h0 = h0;
-    r.output = output;
-    r.h_n = h_n;
-    r.proj = (float *)(void *)(base + ws.proj);
-    float *zeros = (float *)(void *)(base + ws.zeros);
-    memset(zeros, 0, (size_t)r.H * sizeof(float));
-    r.zeros = zeros;
-    r.ptrs = (const float **)(void *)(base + ws.ptrs);
+    r.x = c->x;
+    r.h0 = c->h0;
+    r.output = c->output;
+    r.h_n = c->h_n;
+    r.proj = base + ws.proj;
+    memset(base + ws.zeros, 0, (size_t)r.H * rnn->elem_size);
+    r.zeros = base + ws.zeros;
+    r.ptrs = (void **)(void *)(base + ws.ptrs);
     int *order = (int *)(void *)(base + ws.order);
     int *len = (int *)(void *)(base + ws.len);
-    sort_by_length(batch, seq_len, lengths, order, len, (int *)(void *)(base + ws.count));
+    sort_by_length(r.B, r.T, c->lengths, order, len, (int *)(void *)(base + ws.count));
     r.order = order;
     r.len = len;
-    r.lengths = lengths;
-    for (int i = 0; i < batch; i++)
+    r.lengths = c->lengths;
+    for (int i = 0; i < r.B; i++)
         r.valid_rows += len[i];
+    elman_act_from_config(&rnn->cfg, &r.act);
+    /* Deterministic mode keeps to the row-independent kernels. */
+    r.use_blas = !rnn->cfg.deterministic && c->lengths == NULL;
 
     /* Padding is zero in the result and is read as input by layers above 0;
      * no step ever writes it. */
-    if (lengths != NULL)
-        for (int b = 0; b < batch; b++)
-            for (int t = lengths[b]; t < seq_len; t++)
-                memset(output + row_of(&r, b, t) * r.DH, 0, r.DH * sizeof(float));
+    if (c->lengths != NULL)
+        for (int b = 0; b < r.B; b++)
+            for (int t = c->lengths[b]; t < r.T; t++)
+                memset((char *)r.output + row_of(&r, b, t) * r.DH * rnn->elem_size, 0,
+                       r.DH * rnn->elem_size);
 
-    const int nt = plan_threads(rnn, batch, seq_len, &r.split_steps);
-    elman_team_run(nt, team_init, worker, &r);
+    const int nt = plan_threads(rnn, r.B, r.T, &r.split_steps);
+    if (rnn->cfg.dtype == ELMAN_FLOAT64)
+        elman_team_run(nt, team_init, worker_f64, &r);
+    else
+        elman_team_run(nt, team_init, worker_f32, &r);
 
     free(owned);
     return ELMAN_OK;
+}
+
+int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len, const float *x,
+                      const int *lengths, const float *h0, float *output, float *h_n,
+                      void *workspace, size_t workspace_size)
+{
+    const call c = {rnn, ELMAN_FLOAT32, batch, seq_len, x, lengths, 1, h0, output, h_n};
+    return forward(&c, workspace, workspace_size);
+}
+
+int elman_rnn_forward_f64(const elman_rnn *rnn, int batch, int seq_len, const double *x,
+                          const int *lengths, const double *h0, double *output, double *h_n,
+                          void *workspace, size_t workspace_size)
+{
+    const call c = {rnn, ELMAN_FLOAT64, batch, seq_len, x, lengths, 1, h0, output, h_n};
+    return forward(&c, workspace, workspace_size);
+}
+
+/* A chunk of streams: lengths may be 0, the state is h0 and h_n at once,
+ * and only forward-running models qualify. */
+static int forward_chunk(const call *c, void *workspace, size_t workspace_size)
+{
+    if (c->rnn == NULL || c->h0 == NULL)
+        return ELMAN_ERR_NULL_ARGUMENT;
+    if (c->rnn->cfg.bidirectional || c->rnn->cfg.reverse)
+        return ELMAN_ERR_INVALID_CONFIG;
+    return forward(c, workspace, workspace_size);
+}
+
+int elman_rnn_forward_chunk(const elman_rnn *rnn, int batch, int seq_len, const float *x,
+                            const int *lengths, float *state, float *output, void *workspace,
+                            size_t workspace_size)
+{
+    const call c = {rnn, ELMAN_FLOAT32, batch, seq_len, x, lengths, 0, state, output, state};
+    return forward_chunk(&c, workspace, workspace_size);
+}
+
+int elman_rnn_forward_chunk_f64(const elman_rnn *rnn, int batch, int seq_len, const double *x,
+                                const int *lengths, double *state, double *output,
+                                void *workspace, size_t workspace_size)
+{
+    const call c = {rnn, ELMAN_FLOAT64, batch, seq_len, x, lengths, 0, state, output, state};
+    return forward_chunk(&c, workspace, workspace_size);
+}
+
+/* One step; without y the output goes to the workspace's scratch block. */
+static int step(const call *proto, void *workspace, size_t workspace_size)
+{
+    call c = *proto;
+    void *owned = NULL;
+    if (c.output == NULL) {
+        ws_layout ws;
+        if (c.rnn == NULL)
+            return ELMAN_ERR_NULL_ARGUMENT;
+        if (c.batch <= 0)
+            return ELMAN_ERR_INVALID_SIZE;
+        if (!plan_workspace(c.rnn, c.batch, 1, &ws))
+            return ELMAN_ERR_SIZE_OVERFLOW;
+        if (workspace == NULL) {
+            /* allocate here so the scratch block outlives the call below */
+            size_t bytes;
+            if (!elman_add_size(ws.total, ALIGN, &bytes))
+                return ELMAN_ERR_SIZE_OVERFLOW;
+            owned = malloc(bytes);
+            if (owned == NULL)
+                return ELMAN_ERR_OUT_OF_MEMORY;
+            workspace = (void *)(((uintptr_t)owned + ALIGN - 1) / ALIGN * ALIGN);
+            workspace_size = ws.total;
+        } else if (workspace_size < ws.total) {
+            return ELMAN_ERR_WORKSPACE_TOO_SMALL;
+        }
+        c.output = (char *)workspace + ws.scratch;
+    }
+    int rc = forward_chunk(&c, workspace, workspace_size);
+    free(owned);
+    return rc;
+}
+
+int elman_rnn_step(const elman_rnn *rnn, int batch, const float *x, float *state, float *y,
+                   void *workspace, size_t workspace_size)
+{
+    const call c = {rnn, ELMAN_FLOAT32, batch, 1, x, NULL, 0, state, y, state};
+    return step(&c, workspace, workspace_size);
+}
+
+int elman_rnn_step_f64(const elman_rnn *rnn, int batch, const double *x, double *state,
+                       double *y, void *workspace, size_t workspace_size)
+{
+    const call c = {rnn, ELMAN_FLOAT64, batch, 1, x, NULL, 0, state, y, state};
+    return step(&c, workspace, workspace_size);
 }

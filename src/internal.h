@@ -15,29 +15,31 @@
 /* Largest hidden or input size: D*H plus panel padding still fits an int. */
 #define ELMAN_MAX_FEATURES ((ELMAN_BLAS_INT_MAX - 64) / 2)
 
-/* One layer's parameters, repacked:
+/* One layer's parameters, repacked, in the model's element type (float or
+ * double, cfg.dtype):
  * - w_ih: (D*H, I_l) row-major, the D directions' W_ih stacked so that one
  *   GEMM computes the input projection of both directions (for BLAS);
  * - w_ih_packed: the same in kernel panels (elman_pack_panels);
  * - w_hh_packed[d]: W_hh of direction d in kernel panels;
- * - bias[d]: (H), b_ih + b_hh, or NULL without bias. */
+ * - bias[d]: (H), b_ih + b_hh (or b_ih alone), NULL without bias. */
 typedef struct elman_layer {
     int in_size; /* I_l */
-    float *w_ih;
-    float *w_ih_packed;
-    float *w_hh_packed[2];
-    float *bias[2];
+    void *w_ih;
+    void *w_ih_packed;
+    void *w_hh_packed[2];
+    void *bias[2];
     unsigned char is_set[2];
 } elman_layer;
 
 struct elman_rnn {
     elman_config cfg;
     int num_directions; /* D */
+    size_t elem_size;   /* sizeof(float) or sizeof(double) */
     const struct elman_kernels *kernels;
     int force_threads; /* tests: ELMAN_FORCE_THREADS=1 starts num_threads
                           threads and splits every step, whatever the size */
     elman_layer *layers; /* num_layers entries */
-    float *storage;      /* all weights, one allocation */
+    void *storage;       /* all weights, one allocation */
 };
 
 /* a * b into *out; returns 0 on overflow of size_t. */

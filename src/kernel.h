@@ -23,9 +23,9 @@
 
 #include <stddef.h>
 
-#define ELMAN_PANEL 16
+#include "activation.h"
 
-enum { ELMAN_ACT_NONE = -1 }; /* besides ELMAN_TANH, ELMAN_RELU */
+#define ELMAN_PANEL 16
 
 typedef struct elman_gemm_args {
     int n_rows;
@@ -37,12 +37,24 @@ typedef struct elman_gemm_args {
     const float *const *add;  /* NULL, or n_rows pointers to N floats */
     const float *bias;        /* NULL, or N floats */
     float *const *out;        /* n_rows pointers to N floats */
-    int act;                  /* ELMAN_ACT_NONE, ELMAN_TANH or ELMAN_RELU */
+    const elman_act *act;     /* clip and activation (act ELMAN_ACT_NONE: none) */
 } elman_gemm_args;
+
+/* The same for double. */
+typedef struct elman_gemm_args_f64 {
+    int n_rows, K, N, panel_begin, panel_end;
+    const double *const *a;
+    const double *w;
+    const double *const *add;
+    const double *bias;
+    double *const *out;
+    const elman_act *act;
+} elman_gemm_args_f64;
 
 typedef struct elman_kernels {
     const char *name;
     void (*gemm)(const elman_gemm_args *g);
+    void (*gemm_f64)(const elman_gemm_args_f64 *g);
     void (*tanh)(float *v, size_t n); /* in place; tests compare paths */
 } elman_kernels;
 
@@ -61,6 +73,10 @@ static inline size_t elman_packed_size(int N, int K)
 /* Packs the row-major (N, K) matrix w (row j = output column j) into
  * dst[p][k][c] = w[p*ELMAN_PANEL + c][k], zero past N. */
 void elman_pack_panels(float *dst, const float *w, int N, int K);
+void elman_pack_panels_f64(double *dst, const double *w, int N, int K);
+
+/* The portable double GEMM, which every kernel table uses. */
+void elman_gemm_portable_f64(const elman_gemm_args_f64 *g);
 
 extern const elman_kernels elman_kernels_portable;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -74,7 +90,5 @@ const elman_kernels *elman_select_kernels(void);
 /* The kernels called `name`, or NULL if unknown or not runnable here. */
 const elman_kernels *elman_find_kernels(const char *name);
 
-/* The portable tanh, shared with the tests. Absolute error <= 2e-7. */
-float elman_tanh_portable(float x);
 
 #endif /* ELMAN_KERNEL_H */

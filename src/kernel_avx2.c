@@ -52,8 +52,24 @@ ALWAYS_INLINE __m256 tanh8(__m256 x)
     return _mm256_blendv_ps(r, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
 }
 
-ALWAYS_INLINE __m256 activate8(int act, __m256 v)
+/* Clip and activation of 8 values; tanh and relu vectorized, the rest
+ * through the scalar functions. */
+ALWAYS_INLINE __m256 activate8(const elman_act *a, __m256 v)
 {
+    const int act = a->act;
+    if (act != ELMAN_TANH && act != ELMAN_RELU && act != ELMAN_ACT_NONE) {
+        float tmp[8];
+        _mm256_storeu_ps(tmp, v);
+        for (int i = 0; i < 8; i++)
+            tmp[i] = elman_activate_f(a, tmp[i]);
+        return _mm256_loadu_ps(tmp);
+    }
+    if (a->clip > 0) {
+        const __m256 c = _mm256_set1_ps((float)a->clip);
+        /* max/min return their second operand for NaN: NaN stays */
+        v = _mm256_max_ps(_mm256_sub_ps(_mm256_setzero_ps(), c), v);
+        v = _mm256_min_ps(c, v);
+    }
     if (act == ELMAN_TANH)
         return tanh8(v);
     if (act == ELMAN_RELU)
@@ -204,6 +220,7 @@ static void gemm_avx2(const elman_gemm_args *g)
     }
 }
 
-const elman_kernels elman_kernels_avx2 = {"avx2", gemm_avx2, tanh_avx2};
+const elman_kernels elman_kernels_avx2 = {"avx2", gemm_avx2, elman_gemm_portable_f64,
+                                           tanh_avx2};
 
 #endif /* ELMAN_HAVE_AVX2_KERNELS */

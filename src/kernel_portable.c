@@ -7,18 +7,30 @@
 #include "kernel.h"
 #include "tanh_coeffs.h"
 
-void elman_pack_panels(float *dst, const float *w, int N, int K)
-{
-    const int P = elman_num_panels(N);
-    for (int p = 0; p < P; p++)
-        for (int k = 0; k < K; k++) {
-            float *d = dst + ((size_t)p * (size_t)K + (size_t)k) * ELMAN_PANEL;
-            for (int c = 0; c < ELMAN_PANEL; c++) {
-                const int j = p * ELMAN_PANEL + c;
-                d[c] = j < N ? w[(size_t)j * (size_t)K + (size_t)k] : 0.0f;
-            }
-        }
-}
+#define REAL float
+#define ARGS elman_gemm_args
+#define ACTIVATE elman_activate_f
+#define GEMM_NAME gemm_portable
+#define PACK_NAME elman_pack_panels
+static void gemm_portable(const elman_gemm_args *g);
+#include "kernel_portable_gemm.h"
+#undef REAL
+#undef ARGS
+#undef ACTIVATE
+#undef GEMM_NAME
+#undef PACK_NAME
+
+#define REAL double
+#define ARGS elman_gemm_args_f64
+#define ACTIVATE elman_activate_d
+#define GEMM_NAME elman_gemm_portable_f64
+#define PACK_NAME elman_pack_panels_f64
+#include "kernel_portable_gemm.h"
+#undef REAL
+#undef ARGS
+#undef ACTIVATE
+#undef GEMM_NAME
+#undef PACK_NAME
 
 float elman_tanh_portable(float x)
 {
@@ -63,44 +75,24 @@ static void tanh_portable(float *v, size_t n)
         v[i] = elman_tanh_portable(v[i]);
 }
 
-static inline float activate(int act, float v)
+/* The ONNX parameter defaults for NAN alpha/beta. */
+void elman_act_from_config(const elman_config *cfg, elman_act *out)
 {
-    if (act == ELMAN_TANH)
-        return elman_tanh_portable(v);
-    if (act == ELMAN_RELU)
-        return v < 0.0f ? 0.0f : v; /* NaN passes through, as in PyTorch */
-    return v;
-}
-
-static void gemm_portable(const elman_gemm_args *g)
-{
-    const size_t K = (size_t)g->K;
-    for (int p = g->panel_begin; p < g->panel_end; p++) {
-        const float *w = g->w + (size_t)p * K * ELMAN_PANEL;
-        const int j0 = p * ELMAN_PANEL;
-        const int nc = g->N - j0 < ELMAN_PANEL ? g->N - j0 : ELMAN_PANEL;
-        for (int i = 0; i < g->n_rows; i++) {
-            const float *a = g->a[i];
-            float acc[ELMAN_PANEL] = {0};
-            for (size_t k = 0; k < K; k++) {
-                const float ak = a[k];
-                const float *wk = w + k * ELMAN_PANEL;
-                for (int c = 0; c < ELMAN_PANEL; c++)
-                    acc[c] += ak * wk[c];
-            }
-            float *o = g->out[i] + j0;
-            const float *add = g->add != NULL ? g->add[i] + j0 : NULL;
-            const float *bias = g->bias != NULL ? g->bias + j0 : NULL;
-            for (int c = 0; c < nc; c++) {
-                float v = acc[c];
-                if (add != NULL)
-                    v += add[c];
-                if (bias != NULL)
-                    v += bias[c];
-                o[c] = activate(g->act, v);
-            }
-        }
+    double alpha = 0, beta = 0;
+    switch (cfg->nonlinearity) {
+    case ELMAN_AFFINE: alpha = 1.0; beta = 0.0; break;
+    case ELMAN_LEAKY_RELU: alpha = 0.01; break;
+    case ELMAN_THRESHOLDED_RELU: alpha = 1.0; break;
+    case ELMAN_SCALED_TANH: alpha = 1.0; beta = 1.0; break;
+    case ELMAN_HARD_SIGMOID: alpha = 0.2; beta = 0.5; break;
+    case ELMAN_ELU: alpha = 1.0; break;
+    default: break;
     }
+    out->act = cfg->nonlinearity;
+    out->alpha = isnan(cfg->activation_alpha) ? alpha : cfg->activation_alpha;
+    out->beta = isnan(cfg->activation_beta) ? beta : cfg->activation_beta;
+    out->clip = cfg->clip;
 }
 
-const elman_kernels elman_kernels_portable = {"portable", gemm_portable, tanh_portable};
+const elman_kernels elman_kernels_portable = {"portable", gemm_portable,
+                                               elman_gemm_portable_f64, tanh_portable};
