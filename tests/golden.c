@@ -117,13 +117,14 @@ typedef struct cursor {
     size_t pos;
 } cursor;
 
-static float *take_floats(cursor *cur, size_t n)
+/* n reals of es bytes (4: float, 8: double). */
+static void *take_reals(cursor *cur, size_t n, size_t es)
 {
-    float *a = malloc(n * sizeof *a);
+    void *a = malloc(n * es);
     if (!a)
         return NULL;
-    memcpy(a, cur->p + cur->pos, n * sizeof *a);
-    cur->pos += n * 4;
+    memcpy(a, cur->p + cur->pos, n * es);
+    cur->pos += n * es;
     return a;
 }
 
@@ -141,7 +142,7 @@ void golden_free(golden_case *c)
     if (!c)
         return;
     int n = c->num_layers * (c->bidirectional ? 2 : 1);
-    float **arrs[4] = {c->w_ih, c->w_hh, c->b_ih, c->b_hh};
+    void **arrs[4] = {c->w_ih, c->w_hh, c->b_ih, c->b_hh};
     for (int k = 0; k < 4; k++) {
         if (!arrs[k])
             continue;
@@ -184,7 +185,7 @@ int golden_load(const char *path, golden_case *c)
         h[i] = le_i32(data + 8 + 4 * i);
     const int32_t version = h[0], I = h[1], H = h[2], L = h[3], nl = h[4], bias = h[5], bf = h[6],
                   bi = h[7], B = h[8], T = h[9], unb = h[10], has_len = h[11], has_h0 = h[12],
-                  reserved = h[13];
+                  dtype = h[13];
 
     if (version != GOLDEN_VERSION) {
         fprintf(stderr, "%s: unsupported version %d (expected %d)\n", path, (int)version, GOLDEN_VERSION);
@@ -207,16 +208,18 @@ int golden_load(const char *path, golden_case *c)
             goto fail;
         }
     }
-    if (reserved != 0) {
-        fprintf(stderr, "%s: reserved header field is %d, expected 0\n", path, (int)reserved);
+    if (dtype != 0 && dtype != 1) {
+        fprintf(stderr, "%s: dtype header field is %d, expected 0 (float) or 1 (double)\n", path,
+                (int)dtype);
         goto fail;
     }
+    const uint64_t es = dtype == 1 ? 8 : 4;
     if (unb && (B != 1 || has_len)) {
         fprintf(stderr, "%s: unbatched case must have batch 1 and no lengths\n", path);
         goto fail;
     }
 
-    /* Expected file length, in 4-byte elements after the header. */
+    /* Expected file length: reals after the header, plus int32 lengths. */
     const uint64_t D = bi ? 2 : 1;
     uint64_t n_elems = 0, t;
     int overflow = 0;
@@ -236,17 +239,16 @@ int golden_load(const char *path, golden_case *c)
     overflow |= mul3((uint64_t)L * D, (uint64_t)B, (uint64_t)H, &n_state);
     overflow |= mul3((uint64_t)B, (uint64_t)T, D * (uint64_t)H, &n_out);
     overflow |= add_ok(&n_elems, n_x);
-    if (has_len)
-        overflow |= add_ok(&n_elems, (uint64_t)B);
     if (has_h0)
         overflow |= add_ok(&n_elems, n_state);
     overflow |= add_ok(&n_elems, n_out);
     overflow |= add_ok(&n_elems, n_state);
-    if (overflow || n_elems > (GOLDEN_MAX_FILE - GOLDEN_HEADER_BYTES) / 4) {
+    if (overflow || n_elems > (GOLDEN_MAX_FILE - GOLDEN_HEADER_BYTES) / 8) {
         fprintf(stderr, "%s: sizes in header are absurdly large\n", path);
         goto fail;
     }
-    const uint64_t expected = GOLDEN_HEADER_BYTES + 4 * n_elems;
+    const uint64_t expected =
+        GOLDEN_HEADER_BYTES + es * n_elems + (has_len ? 4 * (uint64_t)B : 0);
     if ((uint64_t)size != expected) {
         fprintf(stderr, "%s: file is %zu bytes, header implies %llu\n", path, size,
                 (unsigned long long)expected);
@@ -264,6 +266,7 @@ int golden_load(const char *path, golden_case *c)
     c->batch = B;
     c->seq_len = T;
     c->unbatched = unb;
+    c->dtype = dtype;
 
     const size_t nld = (size_t)L * (size_t)D;
     c->w_ih = calloc(nld, sizeof *c->w_ih);
@@ -282,19 +285,19 @@ int golden_load(const char *path, golden_case *c)
         const size_t Il = l == 0 ? (size_t)I : (size_t)D * (size_t)H;
         for (size_t d = 0; d < (size_t)D; d++) {
             const size_t k = l * (size_t)D + d;
-            if (!(c->w_ih[k] = take_floats(&cur, (size_t)H * Il)))
+            if (!(c->w_ih[k] = take_reals(&cur, (size_t)H * Il, (size_t)es)))
                 goto oom;
-            if (!(c->w_hh[k] = take_floats(&cur, (size_t)H * (size_t)H)))
+            if (!(c->w_hh[k] = take_reals(&cur, (size_t)H * (size_t)H, (size_t)es)))
                 goto oom;
             if (bias) {
-                if (!(c->b_ih[k] = take_floats(&cur, (size_t)H)))
+                if (!(c->b_ih[k] = take_reals(&cur, (size_t)H, (size_t)es)))
                     goto oom;
-                if (!(c->b_hh[k] = take_floats(&cur, (size_t)H)))
+                if (!(c->b_hh[k] = take_reals(&cur, (size_t)H, (size_t)es)))
                     goto oom;
             }
         }
     }
-    if (!(c->x = take_floats(&cur, (size_t)n_x)))
+    if (!(c->x = take_reals(&cur, (size_t)n_x, (size_t)es)))
         goto oom;
     if (has_len) {
         c->lengths = malloc((size_t)B * sizeof *c->lengths);
@@ -310,11 +313,11 @@ int golden_load(const char *path, golden_case *c)
             c->lengths[b] = (int)v;
         }
     }
-    if (has_h0 && !(c->h0 = take_floats(&cur, (size_t)n_state)))
+    if (has_h0 && !(c->h0 = take_reals(&cur, (size_t)n_state, (size_t)es)))
         goto oom;
-    if (!(c->output = take_floats(&cur, (size_t)n_out)))
+    if (!(c->output = take_reals(&cur, (size_t)n_out, (size_t)es)))
         goto oom;
-    if (!(c->h_n = take_floats(&cur, (size_t)n_state)))
+    if (!(c->h_n = take_reals(&cur, (size_t)n_state, (size_t)es)))
         goto oom;
     if (cur.pos != size) { /* cannot happen: the length was checked above */
         fprintf(stderr, "%s: internal error, parsed %zu of %zu bytes\n", path, cur.pos, size);

@@ -11,12 +11,13 @@ typedef struct golden_case {
     char name[128];          /* file name without directory */
     int input_size, hidden_size, num_layers, nonlinearity, bias, batch_first, bidirectional;
     int batch, seq_len, unbatched;
-    float **w_ih, **w_hh, **b_ih, **b_hh; /* arrays of L*D pointers, index l*D+d; b_* entries NULL when bias==0 */
-    float *x;        /* B*T*I */
+    int dtype;       /* 0: the arrays below hold float, 1: double */
+    void **w_ih, **w_hh, **b_ih, **b_hh; /* arrays of L*D pointers, index l*D+d; b_* entries NULL when bias==0 */
+    void *x;         /* B*T*I */
     int *lengths;    /* B values or NULL */
-    float *h0;       /* L*D*B*H or NULL */
-    float *output;   /* expected, B*T*D*H */
-    float *h_n;      /* expected, L*D*B*H */
+    void *h0;        /* L*D*B*H or NULL */
+    void *output;    /* expected, B*T*D*H */
+    void *h_n;       /* expected, L*D*B*H */
 } golden_case;
 
 /* Loads one golden file into *c (which need not be initialised).

@@ -82,7 +82,7 @@ static void test_gemm_every_path(void **state)
         const int n = tu_int(&r, 1, 20), K = tu_int(&r, 1, 70), N = tu_int(&r, 1, 90);
         const int P = elman_num_panels(N);
         const int p0 = tu_int(&r, 0, P - 1), p1 = tu_int(&r, p0 + 1, P);
-        const int act = tu_int(&r, -1, 1); /* none, tanh, relu */
+        const elman_act act = {tu_int(&r, -1, 1), 0, 0, 0}; /* none, tanh, relu */
         const int use_add = tu_int(&r, 0, 1), use_bias = tu_int(&r, 0, 1);
         float *a = tu_random(&r, (size_t)n * K, 1.0f);
         float *w = tu_random(&r, (size_t)N * K, 0.5f);
@@ -114,7 +114,7 @@ static void test_gemm_every_path(void **state)
                 outp[i] = outs[p] + (size_t)src * N;
             }
             elman_gemm_args g = {n, K, N, p0, p1, ap, packed, use_add ? addp : NULL,
-                                 use_bias ? bias : NULL, outp, act};
+                                 use_bias ? bias : NULL, outp, &act};
             k->gemm(&g);
         }
         for (int i = 0; i < n; i++)
@@ -127,9 +127,9 @@ static void test_gemm_every_path(void **state)
                     v += add[(size_t)i * N + j];
                 if (use_bias)
                     v += bias[j];
-                if (act == 0)
+                if (act.act == ELMAN_TANH)
                     v = tanh(v);
-                else if (act == 1)
+                else if (act.act == ELMAN_RELU)
                     v = v > 0 ? v : 0;
                 for (size_t p = 0; p < NPATHS; p++) {
                     if (elman_find_kernels(PATHS[p]) == NULL)
@@ -185,13 +185,14 @@ static void test_gemm_row_independence(void **state)
             addp[i] = add + (size_t)i * N;
             outp[i] = all + (size_t)i * N;
         }
+        const elman_act tanh_act = {ELMAN_TANH, 0, 0, 0};
         elman_gemm_args g = {n, K, N, 0, elman_num_panels(N), ap, packed, addp, bias, outp,
-                             ELMAN_TANH};
+                             &tanh_act};
         k->gemm(&g);
         for (int i = 0; i < n; i++) {
             float *o = one;
             elman_gemm_args g1 = {1, K, N, 0, elman_num_panels(N), ap + i, packed, addp + i,
-                                  bias, &o, ELMAN_TANH};
+                                  bias, &o, &tanh_act};
             k->gemm(&g1);
             assert_memory_equal(one, all + (size_t)i * N, sizeof(one));
             /* and panel by panel */

@@ -1,6 +1,7 @@
 /* Model creation, configuration and weights. */
 #include "cmocka_wrap.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "elman.h"
@@ -28,6 +29,13 @@ static void test_config_defaults(void **state)
     assert_int_equal(cfg.batch_first, 0);
     assert_int_equal(cfg.bidirectional, 0);
     assert_int_equal(cfg.num_threads, 1);
+    assert_int_equal(cfg.reverse, 0);
+    assert_true(isnan(cfg.activation_alpha));
+    assert_true(isnan(cfg.activation_beta));
+    assert_true(cfg.clip == 0.0);
+    assert_int_equal(cfg.dtype, ELMAN_FLOAT32);
+    assert_int_equal(cfg.state_batch_first, 0);
+    assert_int_equal(cfg.deterministic, 0);
     elman_config_init(NULL); /* must not crash */
 }
 
@@ -80,7 +88,7 @@ static void test_create_errors(void **state)
         expect_create(&cfg, ELMAN_ERR_INVALID_SIZE);
     }
     cfg = small_config();
-    cfg.nonlinearity = 2;
+    cfg.nonlinearity = ELMAN_SOFTPLUS + 1;
     expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
     cfg = small_config();
     cfg.nonlinearity = -1;
@@ -93,6 +101,49 @@ static void test_create_errors(void **state)
     expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
     cfg = small_config();
     cfg.bidirectional = -1;
+    expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
+
+    cfg = small_config();
+    cfg.reverse = 2;
+    expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
+    cfg = small_config();
+    cfg.reverse = 1;
+    cfg.bidirectional = 1; /* reverse is for one direction */
+    expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
+    cfg = small_config();
+    cfg.dtype = 2;
+    expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
+    cfg = small_config();
+    cfg.state_batch_first = -1;
+    expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
+    cfg = small_config();
+    cfg.deterministic = 3;
+    expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
+    /* clip: 0 is off, > 0 clamps; negative, NaN and infinite are refused */
+    const double bad_clips[] = {-1.0, -1e-30, NAN, INFINITY};
+    for (size_t i = 0; i < sizeof(bad_clips) / sizeof(bad_clips[0]); i++) {
+        cfg = small_config();
+        cfg.clip = bad_clips[i];
+        expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
+    }
+    /* alpha/beta only where the activation has them */
+    const int no_alpha[] = {ELMAN_TANH, ELMAN_RELU, ELMAN_SIGMOID, ELMAN_SOFTSIGN, ELMAN_SOFTPLUS};
+    for (size_t i = 0; i < sizeof(no_alpha) / sizeof(no_alpha[0]); i++) {
+        cfg = small_config();
+        cfg.nonlinearity = no_alpha[i];
+        cfg.activation_alpha = 0.5;
+        expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
+    }
+    const int no_beta[] = {ELMAN_TANH, ELMAN_LEAKY_RELU, ELMAN_THRESHOLDED_RELU, ELMAN_ELU};
+    for (size_t i = 0; i < sizeof(no_beta) / sizeof(no_beta[0]); i++) {
+        cfg = small_config();
+        cfg.nonlinearity = no_beta[i];
+        cfg.activation_beta = 0.5;
+        expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
+    }
+    cfg = small_config();
+    cfg.nonlinearity = ELMAN_LEAKY_RELU;
+    cfg.activation_alpha = INFINITY;
     expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
 
     /* Sizes whose weight storage overflows size_t or BLAS's int. */
@@ -136,6 +187,29 @@ static void test_set_weights_errors(void **state)
                      ELMAN_ERR_BIAS_MISMATCH);
     assert_int_equal(elman_rnn_set_weights(rnn, 0, 0, w_ih, w_hh, b, b), ELMAN_OK);
     elman_rnn_free(rnn);
+
+    cfg.bias = ELMAN_BIAS_SINGLE; /* b_ih only */
+    assert_int_equal(elman_rnn_create(&cfg, &rnn), ELMAN_OK);
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, 0, w_ih, w_hh, b, b), ELMAN_ERR_BIAS_MISMATCH);
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, 0, w_ih, w_hh, NULL, b),
+                     ELMAN_ERR_BIAS_MISMATCH);
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, 0, w_ih, w_hh, NULL, NULL),
+                     ELMAN_ERR_BIAS_MISMATCH);
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, 0, w_ih, w_hh, b, NULL), ELMAN_OK);
+    /* a float32 model takes no double weights, and the other way round */
+    const double wd[5 * 5] = {0};
+    assert_int_equal(elman_rnn_set_weights_f64(rnn, 0, 0, wd, wd, wd, NULL),
+                     ELMAN_ERR_INVALID_CONFIG);
+    elman_rnn_free(rnn);
+    cfg.dtype = ELMAN_FLOAT64;
+    assert_int_equal(elman_rnn_create(&cfg, &rnn), ELMAN_OK);
+    assert_int_equal(elman_rnn_set_weights(rnn, 0, 0, w_ih, w_hh, b, NULL),
+                     ELMAN_ERR_INVALID_CONFIG);
+    assert_int_equal(elman_rnn_set_weights_f64(rnn, 0, 0, wd, wd, wd, NULL), ELMAN_OK);
+    assert_int_equal(elman_rnn_set_weights_f64(NULL, 0, 0, wd, wd, wd, NULL),
+                     ELMAN_ERR_NULL_ARGUMENT);
+    elman_rnn_free(rnn);
+    cfg.dtype = ELMAN_FLOAT32;
 
     cfg.bias = ELMAN_BIAS_NONE;
     assert_int_equal(elman_rnn_create(&cfg, &rnn), ELMAN_OK);

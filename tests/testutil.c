@@ -80,10 +80,10 @@ void tu_model_random(tu_model *m, const elman_config *cfg, tu_rng *r)
             size_t in = l == 0 ? (size_t)cfg->input_size : (size_t)m->D * H;
             m->w_ih[k] = tu_random(r, H * in, bound);
             m->w_hh[k] = tu_random(r, H * H, bound);
-            if (cfg->bias) {
+            if (cfg->bias != ELMAN_BIAS_NONE)
                 m->b_ih[k] = tu_random(r, H, bound);
+            if (cfg->bias == ELMAN_BIAS_BOTH)
                 m->b_hh[k] = tu_random(r, H, bound);
-            }
         }
 }
 
@@ -136,13 +136,40 @@ size_t tu_elems_state(const elman_config *cfg, int B)
            (size_t)cfg->hidden_size;
 }
 
-void tu_reference(const elman_config *cfg, const float *const *w_ih, const float *const *w_hh,
-                  const float *const *b_ih, const float *const *b_hh, int B, int T,
-                  const float *x, const int *lengths, const float *h0, double *output,
-                  double *h_n)
+/* An activation straight from its definition (nn.RNN's and ONNX's). */
+static double ref_activate(const elman_config *cfg, double v)
+{
+    const int act = cfg->nonlinearity;
+    double alpha = cfg->activation_alpha, beta = cfg->activation_beta;
+    if (isnan(alpha))
+        alpha = act == ELMAN_LEAKY_RELU ? 0.01 : act == ELMAN_HARD_SIGMOID ? 0.2 : 1.0;
+    if (isnan(beta))
+        beta = act == ELMAN_HARD_SIGMOID ? 0.5 : act == ELMAN_SCALED_TANH ? 1.0 : 0.0;
+    if (cfg->clip > 0)
+        v = fmin(fmax(v, -cfg->clip), cfg->clip);
+    switch (act) {
+    case ELMAN_TANH: return tanh(v);
+    case ELMAN_RELU: return v > 0 ? v : 0;
+    case ELMAN_SIGMOID: return 1 / (1 + exp(-v));
+    case ELMAN_AFFINE: return alpha * v + beta;
+    case ELMAN_LEAKY_RELU: return v >= 0 ? v : alpha * v;
+    case ELMAN_THRESHOLDED_RELU: return v > alpha ? v : 0;
+    case ELMAN_SCALED_TANH: return alpha * tanh(beta * v);
+    case ELMAN_HARD_SIGMOID: return fmax(0, fmin(1, alpha * v + beta));
+    case ELMAN_ELU: return v >= 0 ? v : alpha * (exp(v) - 1);
+    case ELMAN_SOFTSIGN: return v / (1 + fabs(v));
+    case ELMAN_SOFTPLUS: return log(1 + exp(v));
+    default: abort();
+    }
+}
+
+void tu_reference_d(const elman_config *cfg, const double *const *w_ih, const double *const *w_hh,
+                    const double *const *b_ih, const double *const *b_hh, int B, int T,
+                    const double *x, const int *lengths, const double *h0, double *output,
+                    double *h_n)
 {
     const int D = cfg->bidirectional ? 2 : 1, H = cfg->hidden_size, L = cfg->num_layers;
-    const int DH = D * H;
+    const int DH = D * H, LD = L * D;
     /* layer input and output, (B, T, width) */
     double *in = calloc((size_t)B * T * (size_t)(cfg->input_size > DH ? cfg->input_size : DH),
                         sizeof(double));
@@ -161,29 +188,34 @@ void tu_reference(const elman_config *cfg, const float *const *w_ih, const float
         memset(out, 0, (size_t)B * T * DH * sizeof(double));
         for (int d = 0; d < D; d++) {
             const int k = l * D + d;
+            const int back = d == 1 || cfg->reverse;
             for (int b = 0; b < B; b++) {
                 const int n = lengths ? lengths[b] : T;
+                const size_t st = cfg->state_batch_first ? ((size_t)b * LD + k) * H
+                                                         : ((size_t)k * B + b) * H;
                 for (int j = 0; j < H; j++)
-                    h[j] = h0 ? h0[((size_t)k * B + b) * H + j] : 0.0;
+                    h[j] = h0 ? h0[st + j] : 0.0;
                 for (int s = 0; s < n; s++) {
-                    const int t = d == 0 ? s : n - 1 - s;
+                    const int t = back ? n - 1 - s : s;
                     const double *xt = in + ((size_t)b * T + t) * in_size;
                     for (int j = 0; j < H; j++) {
                         double v = 0.0;
                         for (int i = 0; i < in_size; i++)
-                            v += (double)w_ih[k][(size_t)j * in_size + i] * xt[i];
+                            v += w_ih[k][(size_t)j * in_size + i] * xt[i];
                         for (int i = 0; i < H; i++)
-                            v += (double)w_hh[k][(size_t)j * H + i] * h[i];
-                        if (cfg->bias)
-                            v += (double)b_ih[k][j] + (double)b_hh[k][j];
-                        hn[j] = cfg->nonlinearity == ELMAN_RELU ? (v > 0 ? v : 0) : tanh(v);
+                            v += w_hh[k][(size_t)j * H + i] * h[i];
+                        if (cfg->bias != ELMAN_BIAS_NONE)
+                            v += b_ih[k][j];
+                        if (cfg->bias == ELMAN_BIAS_BOTH)
+                            v += b_hh[k][j];
+                        hn[j] = ref_activate(cfg, v);
                     }
                     memcpy(h, hn, (size_t)H * sizeof(double));
                     memcpy(out + ((size_t)b * T + t) * DH + (size_t)d * H, h,
                            (size_t)H * sizeof(double));
                 }
                 if (h_n)
-                    memcpy(h_n + ((size_t)k * B + b) * H, h, (size_t)H * sizeof(double));
+                    memcpy(h_n + st, h, (size_t)H * sizeof(double));
             }
         }
         in_size = DH;
@@ -198,4 +230,47 @@ void tu_reference(const elman_config *cfg, const float *const *w_ih, const float
     free(out);
     free(h);
     free(hn);
+}
+
+static double *widen(const float *p, size_t n)
+{
+    if (p == NULL)
+        return NULL;
+    double *d = malloc((n ? n : 1) * sizeof(double));
+    if (d == NULL)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        d[i] = p[i];
+    return d;
+}
+
+void tu_reference(const elman_config *cfg, const float *const *w_ih, const float *const *w_hh,
+                  const float *const *b_ih, const float *const *b_hh, int B, int T,
+                  const float *x, const int *lengths, const float *h0, double *output,
+                  double *h_n)
+{
+    const int D = cfg->bidirectional ? 2 : 1, H = cfg->hidden_size;
+    double *wi[16] = {0}, *wh[16] = {0}, *bi[16] = {0}, *bh[16] = {0};
+    for (int l = 0; l < cfg->num_layers; l++)
+        for (int d = 0; d < D; d++) {
+            const int k = l * D + d;
+            const size_t in = l == 0 ? (size_t)cfg->input_size : (size_t)D * H;
+            wi[k] = widen(w_ih[k], (size_t)H * in);
+            wh[k] = widen(w_hh[k], (size_t)H * H);
+            bi[k] = cfg->bias != ELMAN_BIAS_NONE ? widen(b_ih[k], (size_t)H) : NULL;
+            bh[k] = cfg->bias == ELMAN_BIAS_BOTH ? widen(b_hh[k], (size_t)H) : NULL;
+        }
+    double *xd = widen(x, tu_elems_x(cfg, B, T));
+    double *h0d = widen(h0, tu_elems_state(cfg, B));
+    tu_reference_d(cfg, (const double *const *)wi, (const double *const *)wh,
+                   (const double *const *)bi, (const double *const *)bh, B, T, xd, lengths, h0d,
+                   output, h_n);
+    for (int k = 0; k < 16; k++) {
+        free(wi[k]);
+        free(wh[k]);
+        free(bi[k]);
+        free(bh[k]);
+    }
+    free(xd);
+    free(h0d);
 }

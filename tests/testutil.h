@@ -41,8 +41,15 @@ void tu_model_free(tu_model *m);
 elman_rnn *tu_model_build(const tu_model *m);
 
 /* The reference: double precision, one sequence at a time, straight from
- * the definition. output (T,B,DH) or (B,T,DH) as cfg says; h_n (L*D,B,H).
- * lengths and h0 may be NULL. */
+ * the definition, for every feature of elman_config (activations, clip,
+ * bias modes, reverse, state layout; lengths may be 0). output (T,B,DH) or
+ * (B,T,DH) as cfg says; h_n (L*D,B,H) or (B,L*D,H). lengths and h0 may be
+ * NULL. */
+void tu_reference_d(const elman_config *cfg, const double *const *w_ih, const double *const *w_hh,
+                    const double *const *b_ih, const double *const *b_hh, int B, int T,
+                    const double *x, const int *lengths, const double *h0, double *output,
+                    double *h_n);
+/* The same for float inputs. */
 void tu_reference(const elman_config *cfg, const float *const *w_ih, const float *const *w_hh,
                   const float *const *b_ih, const float *const *b_hh, int B, int T,
                   const float *x, const int *lengths, const float *h0, double *output,
