@@ -275,6 +275,30 @@ static int plan_threads(const elman_rnn *rnn, int batch, int seq_len, int *split
 #undef KERNEL_GEMM
 #undef CBLAS_GEMM
 
+/* The caller's workspace, checked, or (*workspace NULL) a new one, which
+ * *owned then holds for the caller to free. */
+static int acquire_workspace(const ws_layout *ws, void **workspace, size_t *workspace_size,
+                             void **owned)
+{
+    *owned = NULL;
+    if (*workspace != NULL) {
+        if (*workspace_size < ws->total)
+            return ELMAN_ERR_WORKSPACE_TOO_SMALL;
+        if ((uintptr_t)*workspace % ALIGN != 0)
+            return ELMAN_ERR_MISALIGNED;
+        return ELMAN_OK;
+    }
+    size_t bytes;
+    if (!elman_add_size(ws->total, ALIGN, &bytes))
+        return ELMAN_ERR_SIZE_OVERFLOW;
+    *owned = malloc(bytes);
+    if (*owned == NULL)
+        return ELMAN_ERR_OUT_OF_MEMORY;
+    *workspace = (void *)(((uintptr_t)*owned + ALIGN - 1) / ALIGN * ALIGN);
+    *workspace_size = ws->total;
+    return ELMAN_OK;
+}
+
 /* Checks, workspace, order, padding, then the team. */
 static int forward(const call *c, void *workspace, size_t workspace_size)
 {
@@ -287,19 +311,9 @@ static int forward(const call *c, void *workspace, size_t workspace_size)
         return ELMAN_ERR_SIZE_OVERFLOW;
 
     void *owned = NULL;
-    if (workspace == NULL) {
-        size_t bytes;
-        if (!elman_add_size(ws.total, ALIGN, &bytes))
-            return ELMAN_ERR_SIZE_OVERFLOW;
-        owned = malloc(bytes);
-        if (owned == NULL)
-            return ELMAN_ERR_OUT_OF_MEMORY;
-        workspace = (void *)(((uintptr_t)owned + ALIGN - 1) / ALIGN * ALIGN);
-    } else if (workspace_size < ws.total) {
-        return ELMAN_ERR_WORKSPACE_TOO_SMALL;
-    } else if ((uintptr_t)workspace % ALIGN != 0) {
-        return ELMAN_ERR_MISALIGNED;
-    }
+    rc = acquire_workspace(&ws, &workspace, &workspace_size, &owned);
+    if (rc != ELMAN_OK)
+        return rc;
 
     char *base = workspace;
     run r;
@@ -404,19 +418,11 @@ static int step(const call *proto, void *workspace, size_t workspace_size)
             return ELMAN_ERR_INVALID_SIZE;
         if (!plan_workspace(c.rnn, c.batch, 1, &ws))
             return ELMAN_ERR_SIZE_OVERFLOW;
-        if (workspace == NULL) {
-            /* allocate here so the scratch block outlives the call below */
-            size_t bytes;
-            if (!elman_add_size(ws.total, ALIGN, &bytes))
-                return ELMAN_ERR_SIZE_OVERFLOW;
-            owned = malloc(bytes);
-            if (owned == NULL)
-                return ELMAN_ERR_OUT_OF_MEMORY;
-            workspace = (void *)(((uintptr_t)owned + ALIGN - 1) / ALIGN * ALIGN);
-            workspace_size = ws.total;
-        } else if (workspace_size < ws.total) {
-            return ELMAN_ERR_WORKSPACE_TOO_SMALL;
-        }
+        /* allocated here if need be, so the scratch block outlives the
+         * call below */
+        int rc = acquire_workspace(&ws, &workspace, &workspace_size, &owned);
+        if (rc != ELMAN_OK)
+            return rc;
         c.output = (char *)workspace + ws.scratch;
     }
     int rc = forward_chunk(&c, workspace, workspace_size);
