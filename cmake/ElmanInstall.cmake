@@ -120,9 +120,12 @@ configure_file([==[${pc_dir}/pc.in]==] [==[${pc_dir}/${target}.pc]==] @ONLY)
 endfunction()
 
 function(elman_install_package)
-  get_property(ELMAN_CONFIG_COMPONENTS GLOBAL PROPERTY ELMAN_INSTALLED_LIBRARIES)
-  get_property(ELMAN_CONFIG_DEPENDENCIES GLOBAL PROPERTY ELMAN_CONFIG_DEPENDENCIES)
-  list(REMOVE_DUPLICATES ELMAN_CONFIG_DEPENDENCIES)
+  get_property(libraries GLOBAL PROPERTY ELMAN_INSTALLED_LIBRARIES)
+  get_property(dependencies GLOBAL PROPERTY ELMAN_CONFIG_DEPENDENCIES)
+  list(REMOVE_DUPLICATES dependencies)
+  # For elmanConfig.cmake.in, as foreach(... IN ITEMS a b c) lists.
+  string(REPLACE ";" " " ELMAN_CONFIG_COMPONENTS "${libraries}")
+  string(REPLACE ";" " " ELMAN_CONFIG_DEPENDENCIES "${dependencies}")
 
   install(EXPORT elmanTargets
     NAMESPACE elman::
@@ -138,7 +141,7 @@ function(elman_install_package)
     VERSION "${PROJECT_VERSION}"
     COMPATIBILITY SameMajorVersion)
   set(modules "")
-  foreach(dep IN LISTS ELMAN_CONFIG_DEPENDENCIES)
+  foreach(dep IN LISTS dependencies)
     list(APPEND modules "${PROJECT_SOURCE_DIR}/cmake/ElmanFind${dep}.cmake")
   endforeach()
   install(FILES
