@@ -1,5 +1,4 @@
 # Warnings and sanitizers, applied per target.
-include(GNUInstallDirs)
 
 function(elman_target_warnings target)
   if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")

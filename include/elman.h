@@ -1,5 +1,7 @@
-/*
- * elman - the forward pass of PyTorch's nn.RNN (Elman RNN) in C on OpenBLAS.
+/**
+ * @file elman.h
+ * @brief elman: the forward pass of PyTorch's nn.RNN (Elman RNN) in C on
+ * OpenBLAS.
  *
  * Copyright (c) 2026 the elman authors. MIT licence, see LICENSE.
  *
@@ -19,11 +21,24 @@
  *     elman_rnn_forward(rnn, B, T, x, NULL, NULL, out, h_n, NULL, 0);
  *     elman_rnn_free(rnn);
  *
+ * Errors: every function that can fail returns an #elman_status (as an
+ * int); elman_strerror() names it. No function aborts, exits or prints on
+ * a caller's bad input, and a failed call leaves its outputs untouched
+ * (constructors set their result to NULL).
+ *
+ * Ownership: the library never keeps a pointer the caller passed in. A model
+ * copies its configuration and weights; elman_rnn_forward() reads and
+ * writes the caller's buffers only during the call. The caller frees what
+ * it created, a model with elman_rnn_free().
+ *
  * Thread safety: nothing in the library is global or mutable. A model is
  * read-only once its weights are set, so any number of threads may call
- * elman_rnn_forward() on one model at the same time, each with its own
- * output buffers and workspace. Creating, setting weights on and freeing a
- * model must not race with other calls on the same model.
+ * elman_rnn_forward() (and the other functions taking a const model) on one
+ * model at the same time, each with its own output buffers and workspace.
+ * elman_rnn_set_weights() and elman_rnn_free() change the model: they must
+ * not run at the same time as any other call on the same model. Different
+ * models are independent. OpenBLAS may run its own threads inside a call;
+ * OPENBLAS_NUM_THREADS sets how many.
  */
 #ifndef ELMAN_H
 #define ELMAN_H
@@ -34,7 +49,10 @@
 extern "C" {
 #endif
 
-/* ELMAN_API marks the exported symbols; everything else is hidden. */
+/** @def ELMAN_API
+ *  Marks the functions the library exports; everything else is built with
+ *  hidden visibility. Defining ELMAN_SHARED when using a shared elman on
+ *  Windows (the CMake package and elman.pc do it) makes it dllimport. */
 #if defined(_WIN32) && defined(ELMAN_SHARED)
 #  ifdef ELMAN_BUILDING
 #    define ELMAN_API __declspec(dllexport)
@@ -47,27 +65,39 @@ extern "C" {
 #  define ELMAN_API
 #endif
 
+/* The build reads the version from these three lines (cmake/ElmanVersion.cmake):
+ * they are the only place it is written. */
+/** Major version of this header: changes when the API or ABI breaks. */
 #define ELMAN_VERSION_MAJOR 0
+/** Minor version of this header: additions that keep compatibility. */
 #define ELMAN_VERSION_MINOR 1
+/** Patch version of this header: fixes only. */
 #define ELMAN_VERSION_PATCH 0
-/** Version as one number: major * 10000 + minor * 100 + patch. */
+/** Version of this header as one number: major * 10000 + minor * 100 + patch,
+ *  e.g. 100 for 0.1.0. Compare it with elman_version_number() to check
+ *  which library is linked. */
 #define ELMAN_VERSION_NUMBER \
     (ELMAN_VERSION_MAJOR * 10000 + ELMAN_VERSION_MINOR * 100 + ELMAN_VERSION_PATCH)
 
-/** @return the library's ELMAN_VERSION_NUMBER (of the library linked, which
- *  may differ from the header compiled against). */
+/** Version of the library linked, which may differ from the header compiled
+ *  against (a newer shared library, for instance).
+ *  @return the library's #ELMAN_VERSION_NUMBER. */
 ELMAN_API unsigned elman_version_number(void);
-/** @return the library's version as a string, e.g. "0.1.0". */
+/** Version of the library linked, as text.
+ *  @return "major.minor.patch", e.g. "0.1.0": a static string, never NULL. */
 ELMAN_API const char *elman_version_string(void);
 
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                             */
 /* ------------------------------------------------------------------------ */
 
-/** Every function that can fail returns one of these. The numbers are fixed:
- *  new codes are only ever appended. */
+/** Status codes. Every function that can fail returns one of these, as an
+ *  int. The numbers are fixed: new codes are only ever appended, so code
+ *  that does not know a value must treat it as an error. ELMAN_ERR_IO to
+ *  ELMAN_ERR_SHAPE are returned by the file formats library (elman_io), never
+ *  by the functions of this header. */
 typedef enum elman_status {
-    ELMAN_OK = 0,
+    ELMAN_OK = 0,                   /**< success */
     ELMAN_ERR_NULL_ARGUMENT = 1,    /**< a required pointer is NULL */
     ELMAN_ERR_INVALID_SIZE = 2,     /**< a size or count is zero or negative */
     ELMAN_ERR_SIZE_OVERFLOW = 3,    /**< a product of sizes overflows */
@@ -88,20 +118,22 @@ typedef enum elman_status {
     ELMAN_ERR_SHAPE = 16            /**< tensor shapes are missing or inconsistent */
 } elman_status;
 
-/** @return a short English description of `status` (never NULL; an unknown
- *  value gives "unknown elman status"). The string is static. */
+/** Describes a status code.
+ *  @param status an #elman_status value (any int is accepted).
+ *  @return a short English description: a static string, never NULL. An
+ *          unknown value gives "unknown elman status". */
 ELMAN_API const char *elman_strerror(int status);
 
 /* ------------------------------------------------------------------------ */
 /* Model                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/** The activation applied to W_ih x_t + b_ih + W_hh h_{t-1} + b_hh.
- *  ELMAN_TANH and ELMAN_RELU are nn.RNN's; the others are ONNX RNN's, with
- *  its parameters alpha and beta (elman_config.activation_alpha/beta):
- *  Sigmoid 1/(1+e^-x); Affine a*x+b; LeakyRelu x<0 ? a*x : x;
- *  ThresholdedRelu x>a ? x : 0; ScaledTanh a*tanh(b*x);
- *  HardSigmoid max(0, min(1, a*x+b)); Elu x<0 ? a*(e^x-1) : x;
+/** The activation applied to W_ih x_t + b_ih + W_hh h_{t-1} + b_hh: nn.RNN's
+ *  `nonlinearity` argument (ELMAN_TANH, ELMAN_RELU) or one of ONNX RNN's
+ *  activations, with its parameters alpha and beta
+ *  (elman_config.activation_alpha/beta): Sigmoid 1/(1+e^-x); Affine a*x+b;
+ *  LeakyRelu x<0 ? a*x : x; ThresholdedRelu x>a ? x : 0; ScaledTanh
+ *  a*tanh(b*x); HardSigmoid max(0, min(1, a*x+b)); Elu x<0 ? a*(e^x-1) : x;
  *  Softsign x/(1+|x|); Softplus log(1+e^x). */
 typedef enum elman_nonlinearity {
     ELMAN_TANH = 0,             /**< tanh, nn.RNN's default */
@@ -117,6 +149,7 @@ typedef enum elman_nonlinearity {
     ELMAN_SOFTPLUS = 10
 } elman_nonlinearity;
 
+/** Whether the model has biases: nn.RNN's `bias` argument. */
 typedef enum elman_bias {
     ELMAN_BIAS_NONE = 0,  /**< nn.RNN(bias=False): no b_ih, no b_hh */
     ELMAN_BIAS_BOTH = 1,  /**< nn.RNN(bias=True): b_ih and b_hh (default) */
@@ -124,14 +157,16 @@ typedef enum elman_bias {
                                pass it as b_ih, with b_hh NULL */
 } elman_bias;
 
+/** The element type of a model's weights, inputs and outputs. */
 typedef enum elman_dtype {
-    ELMAN_FLOAT32 = 0, /**< weights, inputs and outputs are float (default) */
+    ELMAN_FLOAT32 = 0, /**< float (default) */
     ELMAN_FLOAT64 = 1  /**< double: use the *_f64 functions */
 } elman_dtype;
 
-/** Mirrors nn.RNN's constructor, plus what other runtimes need. Always
- *  start from elman_config_init() so that fields added in later versions
- *  get their defaults. */
+/** A model's configuration; mirrors nn.RNN's constructor (dropout is not
+ *  here: it has no effect on inference), plus what other runtimes need.
+ *  Always start from elman_config_init() so that fields added in later
+ *  versions get their defaults; elman_rnn_create() checks every field. */
 typedef struct elman_config {
     int input_size;    /**< I, features per time step (> 0) */
     int hidden_size;   /**< H, features of the hidden state (> 0) */
@@ -166,35 +201,59 @@ typedef struct elman_config {
                             Default 0. */
 } elman_config;
 
-/** Fills `cfg` with nn.RNN's defaults: num_layers 1, tanh, bias on,
- *  batch_first off, unidirectional, and num_threads 1, forward direction,
+/** Fills a configuration with nn.RNN's defaults: num_layers 1, tanh, bias
+ *  on, batch_first off, unidirectional, num_threads 1, forward direction,
  *  default activation parameters (NAN), no clip, float32, PyTorch's state
- *  layout, not deterministic; input_size and hidden_size 0 (the caller
- *  must set them). Does nothing if `cfg` is NULL. */
+ *  layout, not deterministic; input_size and hidden_size 0 (the caller must
+ *  set them).
+ *  @param cfg the configuration to fill; if NULL, nothing happens. */
 ELMAN_API void elman_config_init(elman_config *cfg);
 
-/** An RNN model: configuration plus weights. Opaque. */
+/** An RNN model: its configuration plus its weights, in memory the model
+ *  owns. Opaque: made by elman_rnn_create(), freed by elman_rnn_free(). */
 typedef struct elman_rnn elman_rnn;
 
-/** Creates a model with the configuration `cfg` and no weights yet.
- *  @param cfg configuration (copied; the caller keeps ownership).
- *  @param out receives the new model on success, NULL on failure.
- *  @return ELMAN_OK, ELMAN_ERR_NULL_ARGUMENT, ELMAN_ERR_INVALID_SIZE,
- *          ELMAN_ERR_INVALID_CONFIG, ELMAN_ERR_SIZE_OVERFLOW or
+/** Creates a model with a configuration and no weights yet, allocating
+ *  room for every layer's weights. Set them with elman_rnn_set_weights()
+ *  before the first forward call.
+ *  @param cfg configuration, from elman_config_init() plus the caller's
+ *             changes (copied; the caller keeps ownership).
+ *  @param out receives the new model on success, which the caller owns and
+ *             frees with elman_rnn_free(); NULL on failure.
+ *  @return ELMAN_OK;
+ *          ELMAN_ERR_NULL_ARGUMENT if cfg or out is NULL;
+ *          ELMAN_ERR_INVALID_SIZE if input_size, hidden_size, num_layers or
+ *          num_threads is <= 0;
+ *          ELMAN_ERR_INVALID_CONFIG if nonlinearity, bias or dtype is not
+ *          one of its enum values, a flag is not 0 or 1, reverse is set
+ *          with bidirectional, alpha or beta is given (not NAN) for an
+ *          activation without that parameter or is not finite, or clip is
+ *          negative or not finite;
+ *          ELMAN_ERR_SIZE_OVERFLOW if input_size or hidden_size is above
+ *          (INT_MAX - 64) / 2 or the weights' size in bytes overflows
+ *          size_t;
  *          ELMAN_ERR_OUT_OF_MEMORY. */
 ELMAN_API int elman_rnn_create(const elman_config *cfg, elman_rnn **out);
 
-/** Frees a model and its weights. NULL is accepted and ignored. */
+/** Frees a model and its weights. Must not run at the same time as any
+ *  other call on the same model.
+ *  @param rnn the model, or NULL (then nothing happens). */
 ELMAN_API void elman_rnn_free(elman_rnn *rnn);
 
-/** Copies the configuration the model was created with into `cfg`.
- *  @return ELMAN_OK or ELMAN_ERR_NULL_ARGUMENT. */
+/** Copies the configuration the model was created with.
+ *  @param rnn the model.
+ *  @param cfg receives the configuration.
+ *  @return ELMAN_OK, or ELMAN_ERR_NULL_ARGUMENT if rnn or cfg is NULL. */
 ELMAN_API int elman_rnn_get_config(const elman_rnn *rnn, elman_config *cfg);
 
 /** Sets the weights of one layer and direction, in PyTorch's layouts
  *  (the tensors weight_ih_l{layer}[_reverse] etc. of nn.RNN.state_dict()).
  *  The model copies them; the caller's arrays are not referenced afterwards.
+ *  Setting a layer and direction again replaces its weights. Every layer
+ *  and direction must be set before elman_rnn_forward(). Changes the model:
+ *  must not run at the same time as any other call on the same model.
  *  For a float32 model (elman_config.dtype ELMAN_FLOAT32).
+ *  @param rnn       the model.
  *  @param layer     0 .. num_layers-1
  *  @param direction 0 (forward) or 1 (backward, the "_reverse" tensors;
  *                   bidirectional models only)
@@ -202,10 +261,13 @@ ELMAN_API int elman_rnn_get_config(const elman_rnn *rnn, elman_config *cfg);
  *  @param w_hh (H, H)
  *  @param b_ih (H); NULL when the model has no bias
  *  @param b_hh (H); NULL when the model has no bias or a single bias
- *  @return ELMAN_OK, ELMAN_ERR_NULL_ARGUMENT, ELMAN_ERR_INVALID_INDEX,
- *          ELMAN_ERR_BIAS_MISMATCH (biases missing, or given where the
- *          model's bias mode has none) or ELMAN_ERR_INVALID_CONFIG (the
- *          model is float64). */
+ *              (ELMAN_BIAS_SINGLE)
+ *  @return ELMAN_OK;
+ *          ELMAN_ERR_NULL_ARGUMENT if rnn, w_ih or w_hh is NULL;
+ *          ELMAN_ERR_INVALID_CONFIG if the model is float64;
+ *          ELMAN_ERR_INVALID_INDEX if layer or direction is out of range;
+ *          ELMAN_ERR_BIAS_MISMATCH if biases are missing, or given where the
+ *          model's bias mode has none. On error the model is unchanged. */
 ELMAN_API int elman_rnn_set_weights(elman_rnn *rnn, int layer, int direction,
                                     const float *w_ih, const float *w_hh,
                                     const float *b_ih, const float *b_hh);
@@ -219,12 +281,18 @@ ELMAN_API int elman_rnn_set_weights_f64(elman_rnn *rnn, int layer, int direction
 /* Forward pass                                                             */
 /* ------------------------------------------------------------------------ */
 
-/** Workspace pointers passed to elman_rnn_forward() must be aligned to this. */
+/** Alignment in bytes that a workspace passed to elman_rnn_forward() must
+ *  have (aligned_alloc(ELMAN_WORKSPACE_ALIGNMENT, ...) gives it). */
 #define ELMAN_WORKSPACE_ALIGNMENT 64
 
 /** Bytes of workspace one elman_rnn_forward() call with this batch and
- *  seq_len needs. The size grows with batch * seq_len * D * H.
- *  @return the size in bytes (always > 0), or 0 if `rnn` is NULL, batch or
+ *  seq_len needs, whatever its lengths and h0. The size grows with
+ *  batch * seq_len * D * H; it may change between versions, so ask rather
+ *  than compute it. Allocates nothing.
+ *  @param rnn     the model.
+ *  @param batch   B, as it will be passed to elman_rnn_forward().
+ *  @param seq_len T, as it will be passed to elman_rnn_forward().
+ *  @return the size in bytes (always > 0), or 0 if rnn is NULL, batch or
  *          seq_len is <= 0, or the size overflows. */
 ELMAN_API size_t elman_rnn_workspace_size(const elman_rnn *rnn, int batch, int seq_len);
 
@@ -232,6 +300,9 @@ ELMAN_API size_t elman_rnn_workspace_size(const elman_rnn *rnn, int batch, int s
  *  mode (no dropout), and writes every hidden state h_t to `output` and the
  *  final states to `h_n`.
  *
+ *  @param rnn     the model, with the weights of every layer and direction
+ *                 set. Only read: any number of threads may run forward on
+ *                 one model at once.
  *  @param batch   B > 0. Unbatched input, PyTorch's (T, I) x and (L*D, H)
  *                 h0/h_n, is the same memory as batch 1: pass batch = 1.
  *  @param seq_len T > 0, the padded length of every sequence.
@@ -258,11 +329,39 @@ ELMAN_API size_t elman_rnn_workspace_size(const elman_rnn *rnn, int batch, int s
  *                 elman_rnn_workspace_size(rnn, batch, seq_len) bytes,
  *                 aligned to ELMAN_WORKSPACE_ALIGNMENT, and the call
  *                 allocates nothing. Its contents need no initialisation
- *                 and are garbage afterwards.
+ *                 and are garbage afterwards. One workspace serves one call
+ *                 at a time: concurrent calls need one each.
  *  @param workspace_size size of `workspace` in bytes (ignored if NULL).
- *  @return ELMAN_OK, or an error code. Every argument is checked and any
- *          internal workspace allocated before anything is written, so on
- *          error `output` and `h_n` are untouched.
+ *  @return ELMAN_OK;
+ *          ELMAN_ERR_NULL_ARGUMENT if rnn, x or output is NULL;
+ *          ELMAN_ERR_INVALID_CONFIG if the model is float64;
+ *          ELMAN_ERR_INVALID_SIZE if batch or seq_len is <= 0;
+ *          ELMAN_ERR_WEIGHTS_NOT_SET if a layer or direction has no weights;
+ *          ELMAN_ERR_SIZE_OVERFLOW if batch * seq_len exceeds INT_MAX (a BLAS
+ *          dimension) or a buffer's size in bytes overflows size_t;
+ *          ELMAN_ERR_INVALID_LENGTH if a length is outside 1..seq_len;
+ *          ELMAN_ERR_OVERLAP if output overlaps x, h0 or h_n, or h_n
+ *          overlaps x, or h_n overlaps h0 without being the same buffer;
+ *          ELMAN_ERR_WORKSPACE_TOO_SMALL, ELMAN_ERR_MISALIGNED for a
+ *          workspace that is too small or not aligned;
+ *          ELMAN_ERR_OUT_OF_MEMORY if workspace is NULL and allocating one
+ *          fails. When several apply, any one of them may be returned.
+ *          Every argument is checked and any internal workspace allocated
+ *          before anything is written, so on error `output` and `h_n` are
+ *          untouched.
+ *
+ *  Memory: with a workspace and num_threads 1, elman allocates nothing.
+ *  With num_threads > 1 a call that decides to use threads starts them,
+ *  and the C library maps their stacks. OpenBLAS allocates nothing when it
+ *  runs on one thread; when it splits a matrix product across its own
+ *  threads, some builds (Debian's 0.3.21 among them) allocate a job table
+ *  (512 KiB) per product. Set OPENBLAS_NUM_THREADS=1 for calls that must
+ *  not touch the heap at all.
+ *
+ *  Threads: with num_threads > 1 the projections are split by rows, and
+ *  each time step by columns (or the two directions run side by side) when
+ *  it is large enough to pay for a barrier; results are bitwise the same as
+ *  with one thread.
  *
  *  Thread safety: the model is only read; see the note at the top. */
 ELMAN_API int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len,

@@ -1,0 +1,59 @@
+#!/bin/sh
+# Installs a build of elman into a staging prefix, then builds and runs the
+# two consumer projects against it as a user outside the repository would:
+# find_package/ (CMake package) and pkg_config/ (pkg-config and make only).
+# Checks that the programs really use the staged library: the shared
+# libelman from the prefix, or none at run time for a static build.
+#
+# Usage: tests/consumer/run.sh <elman build directory> <scratch directory>
+set -eu
+
+build=$1
+work=$2
+here=$(cd "$(dirname "$0")" && pwd)
+
+rm -rf "$work"
+mkdir -p "$work"
+prefix=$(cd "$work" && pwd)/prefix
+cmake --install "$build" --prefix "$prefix"
+
+pcfile=$(find "$prefix" -name elman.pc -path '*/pkgconfig/*')
+[ -n "$pcfile" ] || { echo "FAIL: no elman.pc installed"; exit 1; }
+PKG_CONFIG_PATH=$(dirname "$pcfile")
+export PKG_CONFIG_PATH
+libdir=$(pkg-config --variable=libdir elman)
+if [ -e "$libdir/libelman.so" ]; then kind=shared; else kind=static; fi
+echo "== consumers against the $kind elman staged in $prefix"
+pkg-config --validate elman
+echo "pkg-config --cflags --libs elman: $(pkg-config --cflags --libs elman)"
+echo "pkg-config --static --libs elman: $(pkg-config --static --libs elman)"
+
+# Where the program loads libelman from (nothing if linked statically);
+# $2 is the LD_LIBRARY_PATH it runs with.
+check_linkage() {
+    loaded=$(LD_LIBRARY_PATH=${2:-} ldd "$1" | sed -n 's/^[[:space:]]*\(libelman\.so[^ ]*\) => \([^ ]*\).*/\2/p')
+    if [ "$kind" = shared ]; then
+        case "$loaded" in
+        "$libdir"/libelman.so.*) echo "$1 loads $loaded" ;;
+        *) echo "FAIL: $1 loads libelman from '$loaded', not from $libdir"; exit 1 ;;
+        esac
+    elif [ -n "$loaded" ]; then
+        echo "FAIL: $1 is linked against a static elman but loads $loaded"
+        exit 1
+    fi
+}
+
+echo "-- find_package(elman)"
+cmake -S "$here/find_package" -B "$work/find_package" -DCMAKE_PREFIX_PATH="$prefix" \
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+cmake --build "$work/find_package"
+check_linkage "$work/find_package/consumer"
+"$work/find_package/consumer"
+
+echo "-- pkg-config"
+mkdir -p "$work/pkg_config"
+if [ "$kind" = static ]; then static=1; else static=0; fi
+(cd "$work/pkg_config" && make -f "$here/pkg_config/Makefile" STATIC=$static)
+check_linkage "$work/pkg_config/consumer" "$libdir"
+LD_LIBRARY_PATH=$libdir "$work/pkg_config/consumer"
+echo "== consumers passed ($kind)"

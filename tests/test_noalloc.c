@@ -1,0 +1,342 @@
+/* elman_rnn_forward() with a caller workspace allocates nothing.
+ *
+ * This program replaces glibc's allocator functions (malloc, calloc,
+ * realloc, free, aligned_alloc, posix_memalign, memalign, valloc, pvalloc),
+ * as glibc's manual allows ("Replacing malloc"): a definition in the
+ * executable takes precedence for the whole process, libelman and OpenBLAS
+ * included, whether libelman is static or shared. Each replacement counts
+ * its calls while counting is armed, from any thread, and forwards to
+ * glibc's own implementation (__libc_malloc, ...). free(NULL) is not
+ * counted: it does nothing by definition.
+ *
+ * The test proves it can see: the same call without a workspace must count
+ * the library's allocation and its free. Counting is armed only around
+ * forward calls, after one warm-up call per problem.
+ *
+ * What it found (Debian 12, OpenBLAS 0.3.21, pthreads build):
+ *  - elman allocates nothing with a workspace;
+ *  - OpenBLAS allocates nothing either when it runs single-threaded, not
+ *    even on the first BLAS call of the process (its buffers are mapped
+ *    when the library is loaded);
+ *  - but OpenBLAS's multithreaded GEMM driver (driver/level3/level3_thread.c,
+ *    built with MAX_CPU_NUMBER = 64 and so USE_ALLOC_HEAP) mallocs and frees
+ *    a 512 KiB job table on every GEMM it splits across threads.
+ * So the strict test runs OpenBLAS on one thread (openblas_set_num_threads,
+ * the same as OPENBLAS_NUM_THREADS=1), and the last test reports, without
+ * failing, what OpenBLAS's threads allocate on this machine.
+ *
+ * It needs glibc. AddressSanitizer and valgrind replace the allocator
+ * themselves (valgrind even these definitions, so nothing would be
+ * counted): CMake does not build it with ELMAN_SANITIZE and never runs it
+ * under valgrind. */
+#define _POSIX_C_SOURCE 200809L /* posix_memalign */
+
+#include "cmocka_wrap.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h> /* OpenBLAS's openblas_set_num_threads() */
+#undef I            /* complex.h, included by cblas.h */
+
+#include "elman.h"
+#include "testutil.h"
+
+#ifdef __GLIBC__
+#include <malloc.h>
+
+/* glibc's allocator under its own names (exported by libc.so.6). */
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t size);
+extern void __libc_free(void *p);
+extern void *__libc_memalign(size_t alignment, size_t size);
+extern void *__libc_valloc(size_t size);
+extern void *__libc_pvalloc(size_t size);
+
+enum { C_MALLOC, C_CALLOC, C_REALLOC, C_FREE, C_ALIGNED, C_COUNT };
+static const char *const count_names[C_COUNT] = {"malloc", "calloc", "realloc", "free",
+                                                 "aligned allocations"};
+static atomic_int armed;
+static atomic_long counts[C_COUNT];
+static int default_blas_threads; /* OpenBLAS's thread count at start */
+
+static void count(int which)
+{
+    if (atomic_load_explicit(&armed, memory_order_relaxed))
+        atomic_fetch_add_explicit(&counts[which], 1, memory_order_relaxed);
+}
+
+void *malloc(size_t size)
+{
+    count(C_MALLOC);
+    return __libc_malloc(size);
+}
+
+void *calloc(size_t n, size_t size)
+{
+    count(C_CALLOC);
+    return __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t size)
+{
+    count(C_REALLOC);
+    return __libc_realloc(p, size);
+}
+
+void free(void *p)
+{
+    if (p != NULL) /* free(NULL) does nothing, by definition */
+        count(C_FREE);
+    __libc_free(p);
+}
+
+void *aligned_alloc(size_t alignment, size_t size)
+{
+    count(C_ALIGNED);
+    return __libc_memalign(alignment, size);
+}
+
+void *memalign(size_t alignment, size_t size)
+{
+    count(C_ALIGNED);
+    return __libc_memalign(alignment, size);
+}
+
+int posix_memalign(void **out, size_t alignment, size_t size)
+{
+    count(C_ALIGNED);
+    if (alignment < sizeof(void *) || (alignment & (alignment - 1)) != 0)
+        return EINVAL;
+    void *p = __libc_memalign(alignment, size);
+    if (p == NULL)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+void *valloc(size_t size)
+{
+    count(C_ALIGNED);
+    return __libc_valloc(size);
+}
+
+void *pvalloc(size_t size)
+{
+    count(C_ALIGNED);
+    return __libc_pvalloc(size);
+}
+
+static void arm(void)
+{
+    for (int i = 0; i < C_COUNT; i++)
+        atomic_store(&counts[i], 0);
+    atomic_store(&armed, 1);
+}
+
+/* Disarms; returns the total and prints the non-zero counts. */
+static long disarm(const char *what)
+{
+    atomic_store(&armed, 0);
+    long total = 0;
+    for (int i = 0; i < C_COUNT; i++) {
+        long c = atomic_load(&counts[i]);
+        if (c != 0)
+            printf("  %s: %ld %s\n", what, c, count_names[i]);
+        total += c;
+    }
+    return total;
+}
+
+typedef struct problem {
+    const char *name;
+    elman_config cfg;
+    int B, T;
+    int use_lengths, use_h0, in_place; /* in_place: h_n is h0 */
+} problem;
+
+static problem make_problem(const char *name, int I, int H, int L, int bi, int act, int B, int T,
+                            int use_lengths, int use_h0, int in_place)
+{
+    problem p;
+    memset(&p, 0, sizeof(p));
+    p.name = name;
+    elman_config_init(&p.cfg);
+    p.cfg.input_size = I;
+    p.cfg.hidden_size = H;
+    p.cfg.num_layers = L;
+    p.cfg.bidirectional = bi;
+    p.cfg.nonlinearity = act;
+    p.B = B;
+    p.T = T;
+    p.use_lengths = use_lengths;
+    p.use_h0 = use_h0;
+    p.in_place = in_place;
+    return p;
+}
+
+typedef struct buffers {
+    tu_model m;
+    elman_rnn *rnn;
+    float *x, *h0, *out, *hn;
+    int *lengths;
+    void *ws;
+    size_t ws_size;
+} buffers;
+
+static void setup_problem(const problem *p, buffers *b, tu_rng *rng)
+{
+    tu_model_random(&b->m, &p->cfg, rng);
+    b->rnn = tu_model_build(&b->m);
+    b->x = tu_random(rng, tu_elems_x(&p->cfg, p->B, p->T), 1.0f);
+    b->h0 = tu_random(rng, tu_elems_state(&p->cfg, p->B), 1.0f);
+    b->out = tu_random(rng, tu_elems_out(&p->cfg, p->B, p->T), 1.0f);
+    b->hn = p->in_place ? b->h0 : tu_random(rng, tu_elems_state(&p->cfg, p->B), 1.0f);
+    b->lengths = malloc((size_t)p->B * sizeof(int));
+    assert_non_null(b->lengths);
+    for (int i = 0; i < p->B; i++)
+        b->lengths[i] = tu_int(rng, 1, p->T);
+    b->ws_size = elman_rnn_workspace_size(b->rnn, p->B, p->T);
+    assert_true(b->ws_size > 0);
+    size_t a = ELMAN_WORKSPACE_ALIGNMENT;
+    b->ws = aligned_alloc(a, (b->ws_size + a - 1) / a * a);
+    assert_non_null(b->ws);
+}
+
+static int forward(const problem *p, buffers *b, int with_workspace)
+{
+    return elman_rnn_forward(b->rnn, p->B, p->T, b->x, p->use_lengths ? b->lengths : NULL,
+                             p->use_h0 ? b->h0 : NULL, b->out, b->hn,
+                             with_workspace ? b->ws : NULL, with_workspace ? b->ws_size : 0);
+}
+
+static void teardown_problem(const problem *p, buffers *b)
+{
+    free(b->x);
+    free(b->h0);
+    free(b->out);
+    if (!p->in_place)
+        free(b->hn);
+    free(b->lengths);
+    free(b->ws);
+    elman_rnn_free(b->rnn);
+    tu_model_free(&b->m);
+}
+
+/* Runs first: the first forward call of the process, cold, counted and
+ * reported but not required to be zero (that is up to OpenBLAS). */
+static void test_first_call(void **state)
+{
+    (void)state;
+    tu_rng rng;
+    tu_seed(&rng, 1);
+    problem p = make_problem("first call", 64, 128, 2, 1, ELMAN_TANH, 32, 40, 1, 1, 0);
+    buffers b;
+    setup_problem(&p, &b, &rng);
+    arm();
+    int rc = forward(&p, &b, 1);
+    long n = disarm(p.name);
+    printf("  the first forward call of the process made %ld allocator calls\n", n);
+    assert_int_equal(rc, ELMAN_OK);
+    teardown_problem(&p, &b);
+}
+
+static void test_forward_with_workspace_allocates_nothing(void **state)
+{
+    (void)state;
+    tu_rng rng;
+    tu_seed(&rng, 2);
+    const problem problems[] = {
+        /* One sequence: the GEMV path. */
+        make_problem("B=1 tanh", 3, 8, 1, 0, ELMAN_TANH, 1, 5, 0, 0, 0),
+        /* Unsorted lengths, h0, h_n updated in place. */
+        make_problem("bidirectional relu, lengths, h_n = h0", 16, 64, 2, 1, ELMAN_RELU, 7, 20,
+                     1, 1, 1),
+        /* Large enough for OpenBLAS to use its threads. */
+        make_problem("large bidirectional", 64, 128, 2, 1, ELMAN_TANH, 32, 40, 1, 1, 0),
+        make_problem("three layers, hidden 1", 2, 1, 3, 1, ELMAN_TANH, 5, 9, 1, 0, 0),
+    };
+    for (size_t i = 0; i < sizeof(problems) / sizeof(problems[0]); i++) {
+        const problem *p = &problems[i];
+        buffers b;
+        setup_problem(p, &b, &rng);
+        assert_int_equal(forward(p, &b, 1), ELMAN_OK); /* warm-up */
+
+        /* The counters see the library's own allocation... */
+        char label[128];
+        snprintf(label, sizeof(label), "%s, without workspace", p->name);
+        arm();
+        int rc = forward(p, &b, 0);
+        long seen = disarm(label);
+        assert_int_equal(rc, ELMAN_OK);
+        assert_true(seen >= 2);
+        assert_true(atomic_load(&counts[C_MALLOC]) >= 1);
+        assert_true(atomic_load(&counts[C_FREE]) >= 1);
+
+        /* ...and there is none with a workspace, nor in the size query. */
+        arm();
+        for (int k = 0; k < 3; k++)
+            assert_int_equal(forward(p, &b, 1), ELMAN_OK);
+        assert_int_equal(elman_rnn_workspace_size(b.rnn, p->B, p->T), b.ws_size);
+        long n = disarm(p->name);
+        printf("  %s: %ld allocator calls in 3 forward calls with a workspace\n", p->name, n);
+        assert_int_equal(n, 0);
+        teardown_problem(p, &b);
+    }
+}
+
+/* Reports what OpenBLAS's own threads allocate; never fails on it. */
+static void test_report_openblas_threads(void **state)
+{
+    (void)state;
+    openblas_set_num_threads(default_blas_threads);
+    tu_rng rng;
+    tu_seed(&rng, 3);
+    problem p = make_problem("OpenBLAS threaded", 64, 128, 2, 1, ELMAN_TANH, 32, 40, 1, 1, 0);
+    buffers b;
+    setup_problem(&p, &b, &rng);
+    assert_int_equal(forward(&p, &b, 1), ELMAN_OK);
+    arm();
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(forward(&p, &b, 1), ELMAN_OK);
+    long n = disarm(p.name);
+    printf("  with OpenBLAS on %d threads: %ld allocator calls in 3 forward calls with a "
+           "workspace (OpenBLAS's, see the top of this file; not checked)\n",
+           openblas_get_num_threads(), n);
+    teardown_problem(&p, &b);
+    openblas_set_num_threads(1);
+}
+
+int main(void)
+{
+    default_blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_first_call),
+        cmocka_unit_test(test_forward_with_workspace_allocates_nothing),
+        cmocka_unit_test(test_report_openblas_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
+
+#else /* !__GLIBC__ */
+
+static void test_needs_glibc(void **state)
+{
+    (void)state;
+    skip(); /* replacing the allocator this way is glibc's feature */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_needs_glibc),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
+
+#endif
