@@ -272,7 +272,12 @@ ELMAN_API int elman_rnn_set_weights(elman_rnn *rnn, int layer, int direction,
                                     const float *w_ih, const float *w_hh,
                                     const float *b_ih, const float *b_hh);
 
-/** elman_rnn_set_weights() for a float64 model. */
+/** elman_rnn_set_weights() for a float64 model (dtype ELMAN_FLOAT64): the
+ *  same parameters, shapes and return codes, with double weights.
+ *  @param rnn,layer,direction,w_ih,w_hh,b_ih,b_hh as for
+ *         elman_rnn_set_weights(), the tensors double.
+ *  @return as elman_rnn_set_weights(); ELMAN_ERR_INVALID_CONFIG if the
+ *          model is float32. */
 ELMAN_API int elman_rnn_set_weights_f64(elman_rnn *rnn, int layer, int direction,
                                         const double *w_ih, const double *w_hh,
                                         const double *b_ih, const double *b_hh);
@@ -369,7 +374,12 @@ ELMAN_API int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len,
                                 const float *h0, float *output, float *h_n,
                                 void *workspace, size_t workspace_size);
 
-/** elman_rnn_forward() for a float64 model. */
+/** elman_rnn_forward() for a float64 model (dtype ELMAN_FLOAT64): the same
+ *  semantics, shapes and rules, in double precision throughout.
+ *  @param rnn,batch,seq_len,x,lengths,h0,output,h_n,workspace,workspace_size
+ *         as for elman_rnn_forward(), the tensors double.
+ *  @return as elman_rnn_forward(); ELMAN_ERR_INVALID_CONFIG if the model
+ *          is float32. */
 ELMAN_API int elman_rnn_forward_f64(const elman_rnn *rnn, int batch, int seq_len,
                                     const double *x, const int *lengths,
                                     const double *h0, double *output, double *h_n,
@@ -380,41 +390,64 @@ ELMAN_API int elman_rnn_forward_f64(const elman_rnn *rnn, int batch, int seq_len
 /* ------------------------------------------------------------------------ */
 
 /** Runs the next chunk of a batch of streams: elman_rnn_forward() with the
- *  state carried in `state` ((L*D, B, H), or (B, L*D, H) with
- *  state_batch_first), read as h0 and overwritten with h_n. Feeding a
- *  sequence chunk by chunk gives what one elman_rnn_forward() call over the
- *  whole sequence gives (within rounding; bitwise in deterministic mode).
+ *  state carried in `state`, read as h0 and overwritten with h_n. Feeding
+ *  a sequence chunk by chunk gives what one elman_rnn_forward() call over
+ *  the whole sequence gives (within rounding; bitwise in deterministic
+ *  mode).
  *
  *  Unlike elman_rnn_forward(), a length may be 0: that stream has no step
  *  in this chunk, its state passes through unchanged and its outputs are
  *  zeros. So streams can start and end at different chunks.
  *
  *  Only forward-running models stream: a bidirectional or reverse model
- *  needs the whole sequence (the backward direction starts at its end) and
- *  gives ELMAN_ERR_INVALID_CONFIG.
- *  @param lengths NULL (every stream runs seq_len steps) or B values 0..T
- *  @param state   (L*D, B, H) in/out; required
- *  @param output  as in elman_rnn_forward()
- *  Other parameters and return codes as elman_rnn_forward(). */
+ *  needs the whole sequence (the backward direction starts at its end).
+ *  @param rnn     the model (float32).
+ *  @param batch   B > 0 streams.
+ *  @param seq_len T > 0, steps in this chunk (the longest stream's).
+ *  @param x       (T, B, I), or (B, T, I) when batch_first.
+ *  @param lengths NULL (every stream runs T steps) or B values 0..T.
+ *  @param state   (L, B, H), or (B, L, H) with state_batch_first: the
+ *                 streams' states, updated in place; required.
+ *  @param output  (T, B, H), or (B, T, H) when batch_first.
+ *  @param workspace as for elman_rnn_forward().
+ *  @param workspace_size as for elman_rnn_forward().
+ *  @return as elman_rnn_forward(), and ELMAN_ERR_NULL_ARGUMENT if state is
+ *          NULL; ELMAN_ERR_INVALID_CONFIG for a bidirectional or reverse
+ *          model; ELMAN_ERR_INVALID_LENGTH for a length outside 0..T. */
 ELMAN_API int elman_rnn_forward_chunk(const elman_rnn *rnn, int batch, int seq_len,
                                       const float *x, const int *lengths, float *state,
                                       float *output, void *workspace, size_t workspace_size);
 
-/** elman_rnn_forward_chunk() for a float64 model. */
+/** elman_rnn_forward_chunk() for a float64 model.
+ *  @param rnn,batch,seq_len,x,lengths,state,output,workspace,workspace_size
+ *         as for elman_rnn_forward_chunk(), the tensors double.
+ *  @return as elman_rnn_forward_chunk(). */
 ELMAN_API int elman_rnn_forward_chunk_f64(const elman_rnn *rnn, int batch, int seq_len,
                                           const double *x, const int *lengths, double *state,
                                           double *output, void *workspace,
                                           size_t workspace_size);
 
-/** One time step for the lowest latency: elman_rnn_forward_chunk() with
- *  seq_len 1 and every stream running. x is (B, I), y (B, H) receives the
- *  top layer's new state (NULL if not wanted), state is updated in place.
- *  The workspace is elman_rnn_workspace_size(rnn, batch, 1) bytes (or NULL:
- *  allocated per call). */
+/** One time step of every stream, for the lowest latency:
+ *  elman_rnn_forward_chunk() with seq_len 1 and every stream running.
+ *  @param rnn   the model (float32, forward-running).
+ *  @param batch B > 0 streams.
+ *  @param x     (B, I), this step's input of each stream.
+ *  @param state (L, B, H), or (B, L, H) with state_batch_first; updated in
+ *               place; required.
+ *  @param y     (B, H): receives the top layer's new state; NULL if not
+ *               wanted.
+ *  @param workspace NULL (allocated per call) or
+ *               elman_rnn_workspace_size(rnn, batch, 1) bytes, aligned to
+ *               ELMAN_WORKSPACE_ALIGNMENT.
+ *  @param workspace_size size of `workspace` in bytes.
+ *  @return as elman_rnn_forward_chunk(). */
 ELMAN_API int elman_rnn_step(const elman_rnn *rnn, int batch, const float *x, float *state,
                              float *y, void *workspace, size_t workspace_size);
 
-/** elman_rnn_step() for a float64 model. */
+/** elman_rnn_step() for a float64 model.
+ *  @param rnn,batch,x,state,y,workspace,workspace_size as for
+ *         elman_rnn_step(), the tensors double.
+ *  @return as elman_rnn_step(). */
 ELMAN_API int elman_rnn_step_f64(const elman_rnn *rnn, int batch, const double *x,
                                  double *state, double *y, void *workspace,
                                  size_t workspace_size);
