@@ -1,5 +1,6 @@
 /*
- * onednn-bench B T I H L D ITERS [--threads N] [--seed S] [--parity] [--info]
+ * onednn-bench B T I H L D ITERS [--threads N] [--seed S] [--max-seconds S]
+ *              [--parity] [--info]
  *
  * The oneDNN peer of elman-bench: the same model shape, the same work and
  * the same JSON line ("impl":"onednn"), computed by oneDNN's vanilla RNN
@@ -28,6 +29,11 @@
  * N calls omp_set_num_threads(N) before anything is created; when built
  * without OpenMP the program instead requires OMP_NUM_THREADS=N in the
  * environment (the grid script sets it either way).
+ *
+ * --max-seconds S bounds a run whose calls turn out very slow (e.g. threads
+ * fighting over busy cores): once S seconds have passed since the warm-up
+ * began, the warm-up stops after 1 call and the timed loop after 3, and the
+ * JSON line gains "iters_done".
  *
  * --lengths is refused (exit code 3): oneDNN's vanilla RNN has no
  * per-sequence lengths.
@@ -103,7 +109,7 @@ static int cmp_double(const void *a, const void *b)
 static void usage(void)
 {
     fprintf(stderr, "usage: onednn-bench B T I H L D ITERS [--threads N] [--seed S] "
-                    "[--parity] [--info]\n");
+                    "[--max-seconds S] [--parity] [--info]\n");
     exit(2);
 }
 
@@ -114,6 +120,15 @@ static int parse_int(const char *s)
     if (*s == '\0' || *end != '\0' || v <= 0 || v > 1000000000)
         usage();
     return (int)v;
+}
+
+static double parse_seconds(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || !(v > 0))
+        usage();
+    return v;
 }
 
 /* One layer: its primitive and the memories bound to it. */
@@ -161,11 +176,14 @@ int main(int argc, char **argv)
     const int H = parse_int(argv[4]), L = parse_int(argv[5]), D = parse_int(argv[6]);
     const int iters = parse_int(argv[7]);
     int threads = 1, parity = 0, info = 0;
+    double max_seconds = 0; /* 0: no bound */
     for (int a = 8; a < argc; a++) {
         if (strcmp(argv[a], "--threads") == 0 && a + 1 < argc)
             threads = parse_int(argv[++a]);
         else if (strcmp(argv[a], "--seed") == 0 && a + 1 < argc)
             rng_state = (uint64_t)parse_int(argv[++a]) * 2654435761ULL + 1;
+        else if (strcmp(argv[a], "--max-seconds") == 0 && a + 1 < argc)
+            max_seconds = parse_seconds(argv[++a]);
         else if (strcmp(argv[a], "--parity") == 0)
             parity = 1;
         else if (strcmp(argv[a], "--info") == 0)
@@ -343,9 +361,14 @@ int main(int argc, char **argv)
     double *times = malloc((size_t)iters * sizeof(double));
     if (times == NULL)
         out_of_memory();
-    /* warm-up: at least 3 calls and 0.2 s, as elman-bench (none for --parity) */
-    double t_end = now_us() + 2e5;
-    for (int w = 0; w < (parity ? 1 : 3) || (!parity && now_us() < t_end); w++) {
+    /* warm-up: at least 3 calls and 0.2 s, as elman-bench (one call for
+     * --parity); --max-seconds cuts it short */
+    const double t_start = now_us(), t_warm = t_start + 2e5;
+    const double t_cap = max_seconds > 0 ? t_start + max_seconds * 1e6 : INFINITY;
+    for (int w = 0;; w++) {
+        const double t = now_us();
+        if (parity ? w >= 1 : (w >= 3 && t >= t_warm) || (w >= 1 && t >= t_cap))
+            break;
         for (int l = 0; l < L; l++)
             CHECK(dnnl_primitive_execute(layers[l].prim, stream, nargs[l], args[l]));
         CHECK(dnnl_stream_wait(stream));
@@ -360,20 +383,25 @@ int main(int argc, char **argv)
         parity_print_array("h_n", hn, n_hn);
         printf("}\n");
     } else {
-        for (int i = 0; i < iters; i++) {
+        int n = 0;
+        for (; n < iters; n++) {
             double t0 = now_us();
+            if (n >= 3 && t0 >= t_cap)
+                break;
             for (int l = 0; l < L; l++)
                 dnnl_primitive_execute(layers[l].prim, stream, nargs[l], args[l]);
             dnnl_stream_wait(stream);
-            times[i] = now_us() - t0;
+            times[n] = now_us() - t0;
         }
-        qsort(times, (size_t)iters, sizeof(double), cmp_double);
-        const double median = iters % 2 ? times[iters / 2]
-                                        : 0.5 * (times[iters / 2 - 1] + times[iters / 2]);
+        qsort(times, (size_t)n, sizeof(double), cmp_double);
+        const double median = n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
         printf("{\"impl\":\"onednn\",\"B\":%d,\"T\":%d,\"I\":%d,\"H\":%d,\"L\":%d,\"D\":%d,"
                "\"threads\":%d,\"lengths\":false,\"median_us\":%.3f,\"min_us\":%.3f,"
-               "\"gflops\":%.2f}\n",
+               "\"gflops\":%.2f",
                B, T, In, H, L, D, threads, median, times[0], flops / median * 1e-3);
+        if (n < iters)
+            printf(",\"iters_done\":%d", n);
+        printf("}\n");
     }
 
     free(times);

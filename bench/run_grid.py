@@ -112,7 +112,7 @@ class Harness:
         except (OSError, subprocess.TimeoutExpired):
             return False
 
-    def command(self, impl, shape, iters, threads, lengths=False, extra=()):
+    def command(self, impl, shape, iters, threads, lengths=False, extra=(), max_seconds=None):
         if impl == "pytorch":
             cmd = [self.python, self.torch_script]
         else:
@@ -120,6 +120,8 @@ class Harness:
         cmd += [str(v) for v in shape] + [str(iters), "--threads", str(threads)]
         if lengths:
             cmd.append("--lengths")
+        if max_seconds and impl in ("onednn", "pytorch"):
+            cmd += ["--max-seconds", f"{max_seconds:g}"]
         return cmd + list(extra)
 
     def env(self, impl, threads):
@@ -274,7 +276,7 @@ def sgemm_rates(h, reps):
 
 # ---- the grid --------------------------------------------------------------
 
-def run_grid(h, configs, reps, iter_scale):
+def run_grid(h, configs, reps, iter_scale, max_seconds):
     runs = []
     total = reps * len(configs) * len(THREADS) * len(VARIANTS)
     done, t_start = 0, time.time()
@@ -287,7 +289,7 @@ def run_grid(h, configs, reps, iter_scale):
                     done += 1
                     if not h.available[impl] or (impl == "onednn" and lengths):
                         continue
-                    cmd = h.command(impl, shape, iters, t, lengths)
+                    cmd = h.command(impl, shape, iters, t, lengths, max_seconds=max_seconds)
                     t0 = time.time()
                     res, err = h.run_json(impl, cmd, t)
                     runs.append({"rep": rep, "config": name, "impl": impl, "threads": t,
@@ -314,7 +316,8 @@ def summarize(runs):
         out[key] = {"median_us": m, "min_us": min(x["min_us"] for x in results),
                     "spread": (max(meds) - min(meds)) / m if m > 0 else 0.0,
                     "gflops": statistics.median(x["gflops"] for x in results),
-                    "valid_frac": results[0].get("valid_frac"), "n": len(meds)}
+                    "valid_frac": results[0].get("valid_frac"), "n": len(meds),
+                    "truncated": sum("iters_done" in x for x in results)}
     return out
 
 
@@ -452,6 +455,12 @@ def write_table(path, summary, configs, info, rates, parity_report, args, reps, 
                  f"{fmt_us(bests['pytorch'])} | {rp} |")
     L.append("")
 
+    cut = sorted({f"{k[0]} {k[1]} {k[2]}T{' lengths' if k[3] else ''}"
+                  for k, v in summary.items() if v["truncated"]})
+    if cut:
+        L.append(f"Stopped early by `--max-seconds` (very slow calls, ≥ 3 timed): "
+                 f"{', '.join(cut)}.")
+        L.append("")
     spreads = [(v["spread"], k) for k, v in summary.items() if v["n"] > 1]
     if spreads:
         worst = max(spreads)
@@ -536,6 +545,9 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="CMake build directory")
     ap.add_argument("--reps", type=int, help="repetitions (default 4, --quick 1)")
     ap.add_argument("--parity", action="store_true", help="only run the parity check")
+    ap.add_argument("--max-seconds", type=float, default=5.0,
+                    help="bound of one oneDNN/PyTorch run whose calls are very slow "
+                         "(then >= 3 timed calls; default 5; 0: none)")
     ap.add_argument("--python", default="/usr/bin/python3", help="Python with torch")
     ap.add_argument("--peer-env", action="append", default=[], metavar="NAME=VALUE",
                     help="extra environment for the oneDNN and PyTorch runs, e.g. "
@@ -582,10 +594,14 @@ def main():
     info["peer_env"] = args.peer_env
     log(f"machine: {info.get('cpu')}, OpenBLAS {info.get('openblas_core')}, "
         f"load {info['load_before']:.2f}")
+    if info["load_before"] > 0.5 and not args.peer_env:
+        log("warning: the machine is busy; timings will be noisy, and OpenMP's spinning "
+            "threads make 2-thread oneDNN/PyTorch runs very slow (consider "
+            "--peer-env OMP_WAIT_POLICY=passive, see bench/README.md)")
     log("sgemm rate ...")
     rates = sgemm_rates(h, 1 if args.quick else 2)
     log(f"sgemm: {json.dumps(rates)}")
-    runs = run_grid(h, configs, reps, iter_scale)
+    runs = run_grid(h, configs, reps, iter_scale, args.max_seconds)
     info["load_after"] = loadavg()
     summary = summarize(runs)
     wall = time.time() - t_start

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""torch_bench.py B T I H L D ITERS [--threads N] [--lengths] [--seed S] [--parity] [--info]
+"""torch_bench.py B T I H L D ITERS [--threads N] [--lengths] [--seed S] [--max-seconds S]
+                [--parity] [--info]
 
 The PyTorch peer of elman-bench: the same model shape, the same work and the
 same JSON line ("impl":"pytorch"). Run it with the Python that has torch
@@ -11,6 +12,11 @@ call is pack_padded_sequence(enforce_sorted=False) -> rnn ->
 pad_packed_sequence(total_length=T), the work elman does for the same
 lengths; the lengths tensor is made outside the timed region. Warm-up: at
 least 3 calls and 0.2 s, then ITERS timed calls; median and minimum.
+
+--max-seconds S bounds a run whose calls turn out very slow (e.g. threads
+fighting over busy cores): once S seconds have passed since the warm-up
+began, the warm-up stops after 1 call and the timed loop after 3, and the
+JSON line gains "iters_done".
 
 Lengths are drawn exactly as elman_bench.c draws them: its xorshift64
 generator (seeded the same way by --seed), advanced past the draws of the
@@ -35,7 +41,8 @@ import time
 import numpy as np
 import torch
 
-USAGE = "usage: torch_bench.py B T I H L D ITERS [--threads N] [--lengths] [--seed S] [--parity] [--info]"
+USAGE = ("usage: torch_bench.py B T I H L D ITERS [--threads N] [--lengths] [--seed S] "
+         "[--max-seconds S] [--parity] [--info]")
 
 
 def usage():
@@ -127,6 +134,7 @@ def main(argv):
         usage()
     B, T, I, H, L, D, iters = (parse_int(a) for a in argv[1:8])
     threads, use_lengths, seed, parity, info = 1, False, None, False, False
+    max_seconds = math.inf
     a = 8
     while a < len(argv):
         if argv[a] == "--threads" and a + 1 < len(argv):
@@ -134,6 +142,14 @@ def main(argv):
             a += 1
         elif argv[a] == "--seed" and a + 1 < len(argv):
             seed = parse_int(argv[a + 1])
+            a += 1
+        elif argv[a] == "--max-seconds" and a + 1 < len(argv):
+            try:
+                max_seconds = float(argv[a + 1])
+            except ValueError:
+                usage()
+            if not max_seconds > 0:
+                usage()
             a += 1
         elif argv[a] == "--lengths":
             use_lengths = True
@@ -196,24 +212,33 @@ def main(argv):
                     "h_n": [float(v) for v in h_n.contiguous().view(-1).tolist()]}
             print(json.dumps(line, separators=(",", ":")))
             return 0
-        t_end = time.perf_counter() + 0.2
+        t_start = time.perf_counter()
+        t_warm, t_cap = t_start + 0.2, t_start + max_seconds
         w = 0
-        while w < 3 or time.perf_counter() < t_end:
+        while True:
+            t = time.perf_counter()
+            if (w >= 3 and t >= t_warm) or (w >= 1 and t >= t_cap):
+                break
             call()
             w += 1
         times = []
-        for _ in range(iters):
+        for n in range(iters):
+            if n >= 3 and time.perf_counter() >= t_cap:
+                break
             t0 = time.perf_counter_ns()
             call()
             times.append((time.perf_counter_ns() - t0) * 1e-3)
     times.sort()
-    median = times[iters // 2] if iters % 2 else 0.5 * (times[iters // 2 - 1] + times[iters // 2])
+    n = len(times)
+    median = times[n // 2] if n % 2 else 0.5 * (times[n // 2 - 1] + times[n // 2])
     flops = 0.0
     for layer in range(L):
         i_l = I if layer == 0 else D * H
         flops += D * 2.0 * T * B * (i_l * H + H * H)
     line = {"impl": "pytorch", **shape, "median_us": round(median, 3),
             "min_us": round(times[0], 3), "gflops": round(flops / median * 1e-3, 2)}
+    if n < iters:
+        line["iters_done"] = n
     if use_lengths:
         line["valid_frac"] = sum(lengths) / (B * T)
     print(json.dumps(line, separators=(",", ":")))
