@@ -3,6 +3,7 @@
 
     bench/run_grid.py [--quick] [--configs seed,stream,...] [--out DIR]
                       [--build DIR] [--reps N] [--parity] [--python PATH]
+                      [--max-seconds S] [--peer-env NAME=VALUE]
 
 1. Parity: all three harnesses compute the closed-form model of
    bench/parity.h on two small configs (1 and 2 threads, with and without
@@ -431,6 +432,10 @@ def write_table(path, summary, configs, info, rates, parity_report, args, reps, 
             rp, _ = fmt_ratio(p, e, PYTORCH_TARGET)
             ps = summary.get((name, "pytorch", t, True))
             valid = f"{ps['valid_frac']:.2f}" if ps and ps.get("valid_frac") else "?"
+            es = summary.get((name, "elman", t, True))
+            if es and ps and es.get("valid_frac") is not None \
+                    and abs(es["valid_frac"] - ps["valid_frac"]) > 1e-9:
+                valid += f" ≠ elman's {es['valid_frac']:.2f}!"  # not the same lengths
             lf, _ = fmt_ratio(e, get(name, "elman", t))
             L.append(f"| {name} | {t} | {valid} | {fmt_us(e)} | {fmt_us(p)} | {rp} | {lf} |")
     L.append("")
@@ -449,8 +454,8 @@ def write_table(path, summary, configs, info, rates, parity_report, args, reps, 
         for impl in ("onednn", "pytorch"):
             vals = [v for v in (get(name, impl, 1), get(name, impl, 2)) if v is not None]
             bests[impl] = min(vals) if vals else None
-        ro, _ = fmt_ratio(bests["onednn"], e)
-        rp, _ = fmt_ratio(bests["pytorch"], e)
+        ro, _ = fmt_ratio(bests["onednn"], e, ONEDNN_TARGET[2].get(name))
+        rp, _ = fmt_ratio(bests["pytorch"], e, PYTORCH_TARGET)
         L.append(f"| {name} | {fmt_us(e)} | {fmt_us(bests['onednn'])} | {ro} | "
                  f"{fmt_us(bests['pytorch'])} | {rp} |")
     L.append("")
@@ -528,7 +533,7 @@ def write_chart(path, summary, configs):
     ax.set_xticklabels([f"{n}\n{','.join(map(str, s))}" for n, s, _ in configs], fontsize=8)
     ax.set_ylabel("peer time / elman time (log; > 1: elman faster)")
     ax.set_title("elman against oneDNN and PyTorch (black ticks: targets of issue 4)")
-    ax.legend(fontsize=7, ncol=3, loc="upper right")
+    ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
