@@ -434,7 +434,7 @@ def write_table(path, summary, configs, info, rates, parity_report, args, reps, 
             valid = f"{ps['valid_frac']:.2f}" if ps and ps.get("valid_frac") else "?"
             es = summary.get((name, "elman", t, True))
             if es and ps and es.get("valid_frac") is not None \
-                    and abs(es["valid_frac"] - ps["valid_frac"]) > 1e-9:
+                    and abs(es["valid_frac"] - ps["valid_frac"]) > 1e-6:
                 valid += f" ≠ elman's {es['valid_frac']:.2f}!"  # not the same lengths
             lf, _ = fmt_ratio(e, get(name, "elman", t))
             L.append(f"| {name} | {t} | {valid} | {fmt_us(e)} | {fmt_us(p)} | {rp} | {lf} |")
