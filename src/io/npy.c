@@ -288,8 +288,8 @@ int elman_npy_parse(const void *data, size_t size, elman_array *out, char *err, 
     const size_t have = size - pre - hlen;
     if (bytes != have)
         return io_fail(err, err_size, ELMAN_ERR_FORMAT,
-                       "the header's shape %s of %s needs %zu data bytes, the file holds %zu%s",
-                       shp, h.descr + 1, bytes, have, bytes > have ? " (truncated file?)" : "");
+                       "the header's shape %s of '%s' needs %zu data bytes, the file holds %zu%s",
+                       shp, h.descr, bytes, have, bytes > have ? " (truncated file?)" : "");
 
     void *buf = NULL;
     if (count > 0) {
