@@ -20,7 +20,8 @@ Writes, in tests/data/io/:
   NAME.y.npy, NAME.hn.npy         PyTorch's output and h_n: float32, or
                                   float64 for a float64 model
   bad/          malformed and inconsistent files for the bad-input tests
-                (tests/data/io/bad_cli.txt says what each must produce).
+                (tests/test_model_load.c and tests/test_cli.sh say what each
+                must produce).
 
 Deterministic: each case seeds torch with crc32 of its name, torch runs
 single-threaded, files are written with explicit little-endian dtypes.
@@ -308,6 +309,7 @@ def write_bad():
     save("lengths_wrong_count.npy", np.array([4, 2, 1], "<i8"))
     save("lengths_2d.npy", np.array([[4, 2]], "<i8"))
     save("lengths_huge.npy", np.array([4, 1 << 40], "<i8"))
+    save("lengths_batch_first.npy", np.array([4, 1, 1, 1], "<i8"))  # X read as (B=4, T=2)
     for name, data in files.items():
         with open(os.path.join(BAD, name), "wb") as f:
             f.write(data)

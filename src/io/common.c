@@ -117,6 +117,8 @@ int io_read_file(const char *path, unsigned char **data, size_t *size, char *err
         rewind(f);
     }
     unsigned char *buf = malloc(cap);
+    if (buf == NULL && cap > (1 << 16)) /* a wrong hint (directories have odd sizes) */
+        buf = malloc(cap = 1 << 16);
     size_t n = 0;
     int rc = ELMAN_OK;
     while (buf != NULL) {
