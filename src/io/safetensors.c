@@ -243,7 +243,8 @@ static int check_coverage(parse_ctx *c, elman_safetensors *st, uint64_t data_siz
         return io_fail(c->err, c->err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
     for (size_t i = 0; i < st->count; i++)
         order[i] = &st->entries[i];
-    qsort(order, st->count, sizeof(*order), cmp_entry_offset);
+    if (st->count > 1)
+        qsort(order, st->count, sizeof(*order), cmp_entry_offset);
     uint64_t pos = 0;
     const st_entry *prev = NULL;
     int rc = ELMAN_OK;
@@ -332,7 +333,8 @@ static int parse_header(parse_ctx *c, const cJSON *root, uint64_t data_size,
             return rc;
     }
 
-    qsort(st->entries, st->count, sizeof(*st->entries), cmp_entry_name);
+    if (st->count > 1)
+        qsort(st->entries, st->count, sizeof(*st->entries), cmp_entry_name);
     for (size_t i = 1; i < st->count; i++)
         if (strcmp(st->entries[i - 1].t.name, st->entries[i].t.name) == 0) {
             const char *nm = st->entries[i].t.name;
@@ -340,7 +342,8 @@ static int parse_header(parse_ctx *c, const cJSON *root, uint64_t data_size,
                            "tensor \"%s\" occurs twice in the header",
                            io_escape(c->name, sizeof(c->name), nm, strlen(nm)));
         }
-    qsort(st->meta, st->meta_count, sizeof(*st->meta), cmp_meta_key);
+    if (st->meta_count > 1)
+        qsort(st->meta, st->meta_count, sizeof(*st->meta), cmp_meta_key);
     for (size_t i = 1; i < st->meta_count; i++)
         if (strcmp(st->meta[i - 1].key, st->meta[i].key) == 0) {
             const char *k = st->meta[i].key;
