@@ -108,22 +108,22 @@ int io_read_file(const char *path, unsigned char **data, size_t *size, char *err
     if (f == NULL)
         return io_fail(err, err_size, ELMAN_ERR_IO, "%s: cannot open: %s",
                        io_escape(esc, sizeof(esc), path, strlen(path)), strerror(errno));
-    /* The size is a hint only (pipes have none): read until end of file. */
-    size_t cap = 1 << 16;
+    /* The size is only a hint (pipes have none, directories a bogus one),
+     * used after a first read has succeeded: read until end of file. */
+    size_t hint = 0;
     if (fseek(f, 0, SEEK_END) == 0) {
         long end = ftell(f);
         if (end > 0 && (unsigned long)end < (size_t)-1 - 1)
-            cap = (size_t)end + 1;
+            hint = (size_t)end + 1;
         rewind(f);
     }
+    size_t cap = 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);
-    if (buf == NULL && cap > (1 << 16)) /* a wrong hint (directories have odd sizes) */
-        buf = malloc(cap = 1 << 16);
-    size_t n = 0;
     int rc = ELMAN_OK;
     while (buf != NULL) {
         if (n == cap) {
-            size_t ncap = cap > ((size_t)-1) / 2 ? (size_t)-1 : cap * 2;
+            size_t ncap = hint > cap ? hint : cap > ((size_t)-1) / 2 ? (size_t)-1 : cap * 2;
+            hint = 0;
             unsigned char *nb = ncap > cap ? realloc(buf, ncap) : NULL;
             if (nb == NULL) {
                 free(buf);
@@ -135,14 +135,11 @@ int io_read_file(const char *path, unsigned char **data, size_t *size, char *err
         }
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
-        if (got == 0 || n < cap) {
-            if (ferror(f)) {
+        if (n < cap) {
+            if (ferror(f))
                 rc = io_fail(err, err_size, ELMAN_ERR_IO, "%s: cannot read: %s",
                              io_escape(esc, sizeof(esc), path, strlen(path)), strerror(errno));
-                break;
-            }
-            if (feof(f))
-                break;
+            break; /* end of file or error */
         }
     }
     fclose(f);
