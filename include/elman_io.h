@@ -186,10 +186,11 @@ typedef struct elman_rnn_info {
  *         error if there are several).
  *  @param info receives the configuration.
  *  @return ELMAN_OK, ELMAN_ERR_SHAPE (missing, unexpected or misshapen
- *          tensors), ELMAN_ERR_UNSUPPORTED (an integer dtype; a prefix of
- *          ELMAN_PREFIX_MAX bytes or more), ELMAN_ERR_INVALID_CONFIG (a
- *          metadata value not understood or contradicting the tensors) or
- *          ELMAN_ERR_NULL_ARGUMENT. */
+ *          tensors, no RNN or several under a detected prefix, metadata
+ *          sizes contradicting the tensors), ELMAN_ERR_UNSUPPORTED (an
+ *          integer dtype; a prefix of ELMAN_PREFIX_MAX - 1 bytes or more),
+ *          ELMAN_ERR_INVALID_CONFIG (a metadata value not understood, e.g.
+ *          nonlinearity "gelu") or ELMAN_ERR_NULL_ARGUMENT. */
 ELMAN_API int elman_rnn_info_from_safetensors(const elman_safetensors *st, const char *prefix,
                                               elman_rnn_info *info, char *err, size_t err_size);
 
@@ -258,8 +259,8 @@ ELMAN_API int elman_npy_parse(const void *data, size_t size, elman_array *out, c
 /** Frees the data of an array and zeroes it. NULL is accepted. */
 ELMAN_API void elman_array_free(elman_array *a);
 
-/** Writes a .npy file (version 1.0, or 2.0 if the header needs it) of
- *  float32 or float64 data in C order. The file is written under a
+/** Writes a .npy file (format version 1.0, data aligned to 64 bytes, as
+ *  numpy writes it) of float32 or float64 data in C order. The file is written under a
  *  temporary name in the same directory and renamed when complete, so
  *  `path` is either the whole new file or untouched; on error nothing is
  *  left behind.

@@ -68,6 +68,8 @@ for h in "--help" "help" "run --help" "info --help"; do
         fail "elman $h: no usage text"
 done
 "$ELMAN" --version | grep -q "^elman [0-9]" || fail "--version"
+"$ELMAN" info "$D/basic.safetensors" --prefix "" | grep -qxF "prefix: (none)" ||
+    fail "--prefix \"\" (none)"
 
 # ---- bad inputs ----
 # bad STATUS MESSAGE_PART ARGS...: runs elman in an empty directory where
@@ -110,7 +112,7 @@ bad 2 "--weights is required" run --input "$X" --output y.npy
 bad 2 "--input is required" run --weights "$M" --output y.npy
 bad 2 "--output is required" run --weights "$M" --input "$X"
 bad 2 "--h0 needs a value" "${run[@]}" --h0
-bad 2 "empty value" "${run[@]}" --prefix=
+bad 2 "empty value" "${run[@]}" --h0=
 bad 2 "must be tanh or relu, not 'sigmoid'" "${run[@]}" --nonlinearity sigmoid
 bad 2 "exclude each other" "${run[@]}" --batch-first --seq-first
 bad 2 "--input given twice" "${run[@]}" --input "$X"
@@ -159,6 +161,8 @@ bad 1 "weight_hh_l0_reverse" run --weights "$B/st_half_reverse.safetensors" --in
 bad 1 "weight_hr_l0" run --weights "$B/st_lstm_projection.safetensors" --input "$X" --output y.npy
 bad 1 "overlap" info "$B/st_offsets_overlap.safetensors"
 bad 1 "no tensor \"nope.weight_ih_l0\"" "${run[@]}" --prefix nope.
+bad 1 "the file's RNN prefixes are \"rnn.\"" run --weights "$D/prefix_given.safetensors" \
+    --input "$D/prefix_given.x.npy" --output y.npy --prefix ""
 
 # Malformed or unsupported arrays.
 for f in npy_bad_magic:"bad magic" npy_truncated:"truncated" \

@@ -81,7 +81,7 @@ static const cli_option run_options[] = {
     {"batch-first", OPT_BATCH_FIRST, NULL, "X and Y are (B, T, *); overrides the metadata"},
     {"seq-first", OPT_SEQ_FIRST, NULL, "X and Y are (T, B, *) (the default); overrides the metadata"},
     {"prefix", OPT_PREFIX, "PREFIX",
-     "name prefix of the RNN's tensors, e.g. rnn. (default: detected)"},
+     "name prefix of the RNN's tensors, e.g. rnn. (default: detected; \"\" for none)"},
     {"help", OPT_HELP, NULL, "print this help and exit"},
 };
 
@@ -242,7 +242,7 @@ static int parse_options(int argc, char **argv, int first, const char *cmd,
             print_error("%s: option --%s needs a value (%s)", cmd, o->name, o->value);
             return EXIT_USAGE;
         }
-        if (v != NULL && v[0] == '\0') {
+        if (v != NULL && v[0] == '\0' && o->id != OPT_PREFIX) { /* --prefix "": none */
             print_error("%s: option --%s has an empty value", cmd, o->name);
             return EXIT_USAGE;
         }
