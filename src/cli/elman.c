@@ -512,10 +512,12 @@ static int info_command(const cli_args *a)
            info.batch_first_from_metadata ? "metadata" : "default");
     printf("dtype: %s\n", info.dtype >= 0 ? elman_dtype_name(info.dtype) : "mixed");
     printf("parameters: %zu\n", info.num_parameters);
-    printf("input: X (T, B, %d)%s, or (T, %d) unbatched\n", c->input_size,
-           c->batch_first ? " as (B, T, I)" : "", c->input_size);
-    printf("output: Y (T, B, %d)%s, h_n (%d, B, %d)\n", D * c->hidden_size,
-           c->batch_first ? " as (B, T, D*H)" : "", c->num_layers * D, c->hidden_size);
+    if (c->batch_first)
+        printf("input: X (B, T, %d), or (T, %d) unbatched\n", c->input_size, c->input_size);
+    else
+        printf("input: X (T, B, %d), or (T, %d) unbatched\n", c->input_size, c->input_size);
+    printf("output: Y (%s, %d), h_n (%d, B, %d)\n", c->batch_first ? "B, T" : "T, B",
+           D * c->hidden_size, c->num_layers * D, c->hidden_size);
     elman_safetensors_free(st);
     return fflush(stdout) == 0 ? 0 : EXIT_BAD_INPUT;
 }
