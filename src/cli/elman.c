@@ -439,7 +439,14 @@ static int run_command(const cli_args *a)
     }
     elman_safetensors_free(s.st);
     s.st = NULL;
-    size_t nout = T * B * D * H, nst = L * D * B * H; /* fit: X and the model did */
+    /* T*B fits (X holds T*B*I elements), D*H fits (the model holds D*H*H
+     * weights); their product need not. */
+    const size_t tb = T * B, dh = D * H, nst = L * dh * B;
+    if (tb > ((size_t)-1 / sizeof(float)) / dh || nst / B != L * dh) {
+        print_error("%s: input too large for this model's output", xpath);
+        goto done;
+    }
+    const size_t nout = tb * dh;
     s.out = malloc(nout * sizeof(float));
     s.hn = malloc(nst * sizeof(float));
     if (s.out == NULL || s.hn == NULL) {
