@@ -15,3 +15,14 @@ if(ELMAN_SANITIZE)
     -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+# libFuzzer: every target gets coverage instrumentation and ASan + UBSan;
+# the fuzz programs add -fsanitize=fuzzer (libFuzzer's main) themselves.
+if(ELMAN_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "ELMAN_FUZZ needs clang (e.g. CC=clang); libFuzzer is part of it")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+    -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,0 +1,285 @@
+/*
+ * elman_io - files for elman: safetensors models, .npy arrays.
+ *
+ * Copyright (c) 2026 the elman authors. MIT licence, see LICENSE.
+ *
+ * A separate library (target elman::elman_io, depends on elman and cJSON),
+ * so that embedding the core never pulls in file handling. Load a model
+ * saved from PyTorch (tools/export_pytorch.py writes one) and run it:
+ *
+ *     char err[ELMAN_IO_ERROR_SIZE];
+ *     elman_rnn *rnn;
+ *     elman_rnn_info info;
+ *     if (elman_rnn_load("model.safetensors", NULL, &rnn, &info, err, sizeof(err)) != ELMAN_OK)
+ *         fprintf(stderr, "%s\n", err);
+ *
+ * Errors: every function that can fail returns an elman_status code and,
+ * when `err` is not NULL and `err_size` > 0, writes one line of English into
+ * it (truncated to err_size - 1 bytes, always NUL-terminated) naming exactly
+ * what is wrong, e.g. "tensor weight_hh_l1: shape [4, 5], expected [4, 4]".
+ * On success `err` is set to "". Names read from a file are escaped in
+ * messages, so a message never contains control characters. Codes:
+ *   ELMAN_ERR_IO          a file cannot be opened, read or written
+ *   ELMAN_ERR_FORMAT      a file is malformed, truncated or self-contradictory
+ *   ELMAN_ERR_UNSUPPORTED a well-formed file uses something not supported
+ *                         (dtype, byte order, Fortran order, version)
+ *   ELMAN_ERR_SHAPE       tensors are missing, unexpected or of the wrong shape
+ *   ELMAN_ERR_INVALID_CONFIG  a metadata value is not understood
+ *   ELMAN_ERR_NULL_ARGUMENT, ELMAN_ERR_OUT_OF_MEMORY, ELMAN_ERR_SIZE_OVERFLOW
+ *
+ * Thread safety: no global state. Parsed objects are read-only and may be
+ * shared between threads; freeing must not race with other uses.
+ */
+#ifndef ELMAN_IO_H
+#define ELMAN_IO_H
+
+#include <stddef.h>
+
+#include "elman.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A message buffer of this size holds any message of this library. */
+#define ELMAN_IO_ERROR_SIZE 512
+
+/** Most dimensions an array or tensor may have. */
+#define ELMAN_MAX_DIMS 8
+
+/** Element types of safetensors tensors and .npy arrays. The numbers are
+ *  fixed; new types are only appended. */
+typedef enum elman_tensor_dtype {
+    ELMAN_DTYPE_F32 = 0,   /**< float32 (safetensors "F32", numpy "<f4") */
+    ELMAN_DTYPE_F64 = 1,   /**< float64 ("F64", "<f8") */
+    ELMAN_DTYPE_F16 = 2,   /**< IEEE half ("F16") */
+    ELMAN_DTYPE_BF16 = 3,  /**< bfloat16 ("BF16") */
+    ELMAN_DTYPE_I32 = 4,   /**< int32 ("I32", "<i4") */
+    ELMAN_DTYPE_I64 = 5,   /**< int64 ("I64", "<i8") */
+    ELMAN_DTYPE_I16 = 6,
+    ELMAN_DTYPE_I8 = 7,
+    ELMAN_DTYPE_U8 = 8,
+    ELMAN_DTYPE_U16 = 9,
+    ELMAN_DTYPE_U32 = 10,
+    ELMAN_DTYPE_U64 = 11,
+    ELMAN_DTYPE_BOOL = 12,
+    ELMAN_DTYPE_F8_E4M3 = 13,
+    ELMAN_DTYPE_F8_E5M2 = 14
+} elman_tensor_dtype;
+
+/** @return the safetensors name of `dtype` ("F32", "BF16", ...), or "?" for
+ *  an unknown value. The string is static. */
+ELMAN_API const char *elman_dtype_name(int dtype);
+
+/** @return the size in bytes of one element of `dtype`, 0 if unknown. */
+ELMAN_API size_t elman_dtype_size(int dtype);
+
+/* ------------------------------------------------------------------------ */
+/* safetensors                                                              */
+/* ------------------------------------------------------------------------ */
+
+/** A parsed safetensors file. Opaque; read-only once parsed. */
+typedef struct elman_safetensors elman_safetensors;
+
+/** One tensor of a parsed file. Points into the elman_safetensors, valid
+ *  until it is freed. */
+typedef struct elman_tensor {
+    const char *name;               /**< as in the header */
+    int dtype;                      /**< an elman_tensor_dtype */
+    int ndim;                       /**< 0 (a scalar) .. ELMAN_MAX_DIMS */
+    size_t shape[ELMAN_MAX_DIMS];   /**< shape[0 .. ndim-1]; the rest 0 */
+    size_t count;                   /**< number of elements (1 for a scalar) */
+    /** The values converted exactly to double, row-major, when dtype is
+     *  F32, F64, F16 or BF16; NULL for the other dtypes (whose bytes are
+     *  checked but not kept) and when count is 0. */
+    const double *data;
+} elman_tensor;
+
+/** Reads and validates a safetensors file. The whole file is checked: the
+ *  8-byte header length against the file size (and a 100 MB cap), the JSON
+ *  header (parsed with cJSON), every entry's dtype, shape and data_offsets,
+ *  offsets inside the data and not overlapping, each byte range exactly
+ *  shape x dtype size, the ranges covering the data with no gap or trailing
+ *  byte, unique names, and "__metadata__" being a map of strings.
+ *  @param path file name.
+ *  @param out  receives the parsed file (free with elman_safetensors_free),
+ *              NULL on failure.
+ *  @return ELMAN_OK, ELMAN_ERR_IO, ELMAN_ERR_FORMAT, ELMAN_ERR_UNSUPPORTED
+ *          (unknown dtype, more than ELMAN_MAX_DIMS dimensions),
+ *          ELMAN_ERR_NULL_ARGUMENT or ELMAN_ERR_OUT_OF_MEMORY. */
+ELMAN_API int elman_safetensors_read(const char *path, elman_safetensors **out, char *err,
+                                     size_t err_size);
+
+/** Same as elman_safetensors_read(), from `size` bytes in memory (which
+ *  are not referenced after the call). `data` may be NULL when size is 0. */
+ELMAN_API int elman_safetensors_parse(const void *data, size_t size, elman_safetensors **out,
+                                      char *err, size_t err_size);
+
+/** Frees a parsed file. NULL is accepted. */
+ELMAN_API void elman_safetensors_free(elman_safetensors *st);
+
+/** @return the number of tensors (0 if st is NULL). */
+ELMAN_API size_t elman_safetensors_count(const elman_safetensors *st);
+
+/** @return tensor `index` (0 .. count-1, in the order of their names), or
+ *  NULL if out of range. */
+ELMAN_API const elman_tensor *elman_safetensors_tensor(const elman_safetensors *st, size_t index);
+
+/** @return the tensor called `name`, or NULL if there is none. */
+ELMAN_API const elman_tensor *elman_safetensors_find(const elman_safetensors *st,
+                                                     const char *name);
+
+/** @return the "__metadata__" value of `key`, or NULL if absent. */
+ELMAN_API const char *elman_safetensors_metadata(const elman_safetensors *st, const char *key);
+
+/** @return the number of "__metadata__" entries; entry `i` (sorted by key)
+ *  is read with elman_safetensors_metadata_entry(). */
+ELMAN_API size_t elman_safetensors_metadata_count(const elman_safetensors *st);
+
+/** Sets *key and *value to metadata entry `index`.
+ *  @return ELMAN_OK, ELMAN_ERR_NULL_ARGUMENT or ELMAN_ERR_INVALID_INDEX. */
+ELMAN_API int elman_safetensors_metadata_entry(const elman_safetensors *st, size_t index,
+                                               const char **key, const char **value);
+
+/* ------------------------------------------------------------------------ */
+/* An nn.RNN in a safetensors file                                          */
+/* ------------------------------------------------------------------------ */
+
+/** Longest prefix (with its NUL) elman_rnn_info can hold. */
+#define ELMAN_PREFIX_MAX 256
+
+/** What a safetensors file says about the nn.RNN it holds. */
+typedef struct elman_rnn_info {
+    /** Inferred from the tensors: input_size, hidden_size, num_layers,
+     *  bias, bidirectional. From "__metadata__" when present, else nn.RNN's
+     *  defaults: nonlinearity ("tanh" / "relu") and batch_first ("true" /
+     *  "false"). A caller may change nonlinearity and batch_first before
+     *  elman_rnn_from_safetensors() (a command-line override); the other
+     *  fields must stay as inferred. */
+    elman_config config;
+    int nonlinearity_from_metadata; /**< 1 if "__metadata__" set nonlinearity */
+    int batch_first_from_metadata;  /**< 1 if "__metadata__" set batch_first */
+    int dtype;           /**< the elman_tensor_dtype of the RNN's tensors, -1 if mixed */
+    size_t num_parameters; /**< elements in the RNN's tensors */
+    char prefix[ELMAN_PREFIX_MAX]; /**< prefix of the tensor names, "" if none */
+} elman_rnn_info;
+
+/** Finds the nn.RNN in a parsed file and checks it completely.
+ *
+ *  Names are those of nn.RNN.state_dict() behind `prefix`:
+ *  weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, each also
+ *  with the suffix "_reverse". num_layers is one more than the highest k,
+ *  bidirectional is set by any "_reverse" tensor, bias by any bias tensor;
+ *  then every tensor of every layer and direction must be there with
+ *  exactly PyTorch's shape and a floating-point dtype (F32, F64, F16,
+ *  BF16). Tensors outside the prefix, and tensors under it whose names are
+ *  not RNN parameters (another submodule's "rnn.fc.weight"), are ignored;
+ *  a name under the prefix that looks like an RNN parameter but is not an
+ *  expected one ("weight_ih_l01", "weight_hr_l0", a "_reverse" tensor in a
+ *  layer without the other direction's) is an error. Metadata values
+ *  input_size, hidden_size, num_layers, bias and bidirectional, when
+ *  present, must agree with the tensors.
+ *
+ *  @param prefix the name prefix, e.g. "rnn." ("rnn" also works: a missing
+ *         final '.' is tried too); "" for none; NULL to detect it: "" if the
+ *         file has weight_ih_l0, else the one P with P + "weight_ih_l0" (an
+ *         error if there are several).
+ *  @param info receives the configuration.
+ *  @return ELMAN_OK, ELMAN_ERR_SHAPE (missing, unexpected or misshapen
+ *          tensors, no RNN or several under a detected prefix, metadata
+ *          sizes contradicting the tensors), ELMAN_ERR_UNSUPPORTED (an
+ *          integer dtype; a prefix of ELMAN_PREFIX_MAX - 1 bytes or more),
+ *          ELMAN_ERR_INVALID_CONFIG (a metadata value not understood, e.g.
+ *          nonlinearity "gelu") or ELMAN_ERR_NULL_ARGUMENT. */
+ELMAN_API int elman_rnn_info_from_safetensors(const elman_safetensors *st, const char *prefix,
+                                              elman_rnn_info *info, char *err, size_t err_size);
+
+/** Creates a float32 model from a parsed file: info->config (with the
+ *  caller's nonlinearity and batch_first) and the tensors behind
+ *  info->prefix, all checked again, converted to float32.
+ *  @param out receives the model (free with elman_rnn_free), NULL on error.
+ *  @return ELMAN_OK, the codes of elman_rnn_info_from_safetensors(), or
+ *          those of elman_rnn_create(). */
+ELMAN_API int elman_rnn_from_safetensors(const elman_safetensors *st, const elman_rnn_info *info,
+                                         elman_rnn **out, char *err, size_t err_size);
+
+/** The weights of one layer and direction in double precision, pointers
+ *  into `st` (for back-ends other than elman_rnn, e.g. a float64 model).
+ *  Layouts as in elman_rnn_set_weights(); b_ih and b_hh are set to NULL
+ *  without bias. Any output pointer may be NULL if not wanted.
+ *  @return ELMAN_OK, ELMAN_ERR_INVALID_INDEX, or the codes of
+ *          elman_rnn_info_from_safetensors(). */
+ELMAN_API int elman_rnn_weights_from_safetensors(const elman_safetensors *st,
+                                                 const elman_rnn_info *info, int layer,
+                                                 int direction, const double **w_ih,
+                                                 const double **w_hh, const double **b_ih,
+                                                 const double **b_hh, char *err,
+                                                 size_t err_size);
+
+/** Reads a safetensors file and creates the model it holds, configured by
+ *  its tensors and metadata: elman_safetensors_read(),
+ *  elman_rnn_info_from_safetensors() and elman_rnn_from_safetensors().
+ *  @param prefix as for elman_rnn_info_from_safetensors() (NULL: detect).
+ *  @param info   if not NULL, receives the configuration.
+ *  @return ELMAN_OK or the codes of the three functions. */
+ELMAN_API int elman_rnn_load(const char *path, const char *prefix, elman_rnn **out,
+                             elman_rnn_info *info, char *err, size_t err_size);
+
+/* ------------------------------------------------------------------------ */
+/* .npy arrays                                                              */
+/* ------------------------------------------------------------------------ */
+
+/** An array read from or written to a .npy file. `data` holds `count`
+ *  elements of `dtype` in C order and the machine's byte order. */
+typedef struct elman_array {
+    int dtype;                    /**< F32, F64, I32 or I64 */
+    int ndim;                     /**< 0 .. ELMAN_MAX_DIMS */
+    size_t shape[ELMAN_MAX_DIMS]; /**< shape[0 .. ndim-1]; the rest 0 */
+    size_t count;                 /**< number of elements (1 for 0-d) */
+    void *data;                   /**< malloc'ed, NULL when count is 0 */
+} elman_array;
+
+/** Reads a .npy file (format versions 1.0, 2.0, 3.0): little-endian
+ *  float32, float64, int32 or int64 ("<f4", "<f8", "<i4", "<i8"), C order.
+ *  The header must be a well-formed dict with exactly the keys descr,
+ *  fortran_order and shape, and the data exactly as long as it says.
+ *  @param out receives the array (free with elman_array_free); zeroed on
+ *             failure.
+ *  @return ELMAN_OK, ELMAN_ERR_IO, ELMAN_ERR_FORMAT (bad magic, malformed
+ *          or lying header, truncated or over-long data),
+ *          ELMAN_ERR_UNSUPPORTED (other dtypes, big-endian, Fortran order,
+ *          an unknown version, more than ELMAN_MAX_DIMS dimensions),
+ *          ELMAN_ERR_NULL_ARGUMENT or ELMAN_ERR_OUT_OF_MEMORY. */
+ELMAN_API int elman_npy_read(const char *path, elman_array *out, char *err, size_t err_size);
+
+/** Same as elman_npy_read(), from `size` bytes in memory. */
+ELMAN_API int elman_npy_parse(const void *data, size_t size, elman_array *out, char *err,
+                              size_t err_size);
+
+/** Frees the data of an array and zeroes it. NULL is accepted. */
+ELMAN_API void elman_array_free(elman_array *a);
+
+/** Writes a .npy file (format version 1.0, data aligned to 64 bytes, as
+ *  numpy writes it) of float32 or float64 data in C order. The file is written under a
+ *  temporary name in the same directory and renamed when complete, so
+ *  `path` is either the whole new file or untouched; on error nothing is
+ *  left behind.
+ *  @param dtype ELMAN_DTYPE_F32 or ELMAN_DTYPE_F64.
+ *  @param ndim  0 .. ELMAN_MAX_DIMS; shape has ndim entries.
+ *  @return ELMAN_OK, ELMAN_ERR_IO, ELMAN_ERR_UNSUPPORTED (dtype),
+ *          ELMAN_ERR_INVALID_SIZE (ndim), ELMAN_ERR_SIZE_OVERFLOW or
+ *          ELMAN_ERR_NULL_ARGUMENT. */
+ELMAN_API int elman_npy_write(const char *path, int dtype, int ndim, const size_t *shape,
+                              const void *data, char *err, size_t err_size);
+
+/** Converts an F32 or F64 array to float32 into `out` (a->count floats).
+ *  @return ELMAN_OK, ELMAN_ERR_UNSUPPORTED (an integer array) or
+ *          ELMAN_ERR_NULL_ARGUMENT. */
+ELMAN_API int elman_array_to_float(const elman_array *a, float *out, char *err,
+                                   size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ELMAN_IO_H */

@@ -1,0 +1,237 @@
+/* Shared helpers of elman_io: error messages, file reading, dtypes. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io_internal.h"
+
+int io_fail(char *err, size_t err_size, int status, const char *fmt, ...)
+{
+    if (err != NULL && err_size > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_size, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+void io_ok(char *err, size_t err_size)
+{
+    if (err != NULL && err_size > 0)
+        err[0] = '\0';
+}
+
+int io_context(char *err, size_t err_size, int status, const char *what)
+{
+    if (err == NULL || err_size == 0 || what == NULL)
+        return status;
+    char esc[256];
+    io_escape(esc, sizeof(esc), what, strlen(what));
+    size_t n = strlen(esc) + 2;
+    size_t old = 0;
+    while (old < err_size - 1 && err[old] != '\0')
+        old++;
+    if (n >= err_size)
+        return status;
+    /* Keep the message's start: shift it right, cutting its end. */
+    size_t keep = old + n < err_size ? old : err_size - 1 - n;
+    memmove(err + n, err, keep);
+    err[n + keep] = '\0';
+    memcpy(err, esc, n - 2);
+    err[n - 2] = ':';
+    err[n - 1] = ' ';
+    return status;
+}
+
+const char *io_escape(char *buf, size_t n, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (n == 0)
+        return buf;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char tmp[4];
+        size_t k = 0;
+        if (c < 0x20 || c >= 0x7f || c == '\\' || c == '"') {
+            tmp[k++] = '\\';
+            if (c == '\\' || c == '"') {
+                tmp[k++] = (char)c;
+            } else {
+                tmp[k++] = 'x';
+                tmp[k++] = hex[c >> 4];
+                tmp[k++] = hex[c & 15];
+            }
+        } else {
+            tmp[k++] = (char)c;
+        }
+        if (o + k + 4 > n) { /* room for "..." and the NUL */
+            if (n >= 4) {
+                memcpy(buf + (o < n - 4 ? o : n - 4), "...", 4);
+            } else {
+                buf[0] = '\0';
+            }
+            return buf;
+        }
+        memcpy(buf + o, tmp, k);
+        o += k;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+const char *io_shape_str(char *buf, size_t n, const size_t *shape, int ndim)
+{
+    size_t o = 0;
+    if (n == 0)
+        return buf;
+    buf[0] = '\0';
+    o += (size_t)snprintf(buf, n, "[");
+    for (int i = 0; i < ndim && o < n; i++)
+        o += (size_t)snprintf(buf + o, n - o, i ? ", %zu" : "%zu", shape[i]);
+    if (o < n)
+        snprintf(buf + o, n - o, "]");
+    return buf;
+}
+
+int io_read_file(const char *path, unsigned char **data, size_t *size, char *err,
+                 size_t err_size)
+{
+    char esc[256];
+    *data = NULL;
+    *size = 0;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return io_fail(err, err_size, ELMAN_ERR_IO, "%s: cannot open: %s",
+                       io_escape(esc, sizeof(esc), path, strlen(path)), strerror(errno));
+    /* The size is only a hint (pipes have none, directories a bogus one),
+     * used after a first read has succeeded: read until end of file. */
+    size_t hint = 0;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long end = ftell(f);
+        if (end > 0 && (unsigned long)end < (size_t)-1 - 1)
+            hint = (size_t)end + 1;
+        rewind(f);
+    }
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap);
+    int rc = ELMAN_OK;
+    while (buf != NULL) {
+        if (n == cap) {
+            size_t ncap = hint > cap ? hint : cap > ((size_t)-1) / 2 ? (size_t)-1 : cap * 2;
+            hint = 0;
+            unsigned char *nb = ncap > cap ? realloc(buf, ncap) : NULL;
+            if (nb == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n < cap) {
+            if (ferror(f))
+                rc = io_fail(err, err_size, ELMAN_ERR_IO, "%s: cannot read: %s",
+                             io_escape(esc, sizeof(esc), path, strlen(path)), strerror(errno));
+            break; /* end of file or error */
+        }
+    }
+    fclose(f);
+    if (buf == NULL)
+        return io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "%s: out of memory reading the file",
+                       io_escape(esc, sizeof(esc), path, strlen(path)));
+    if (rc != ELMAN_OK) {
+        free(buf);
+        return rc;
+    }
+    *data = buf;
+    *size = n;
+    return ELMAN_OK;
+}
+
+/* ---- dtypes ---- */
+
+static const struct {
+    const char *name;
+    size_t size;
+} dtypes[] = {
+    [ELMAN_DTYPE_F32] = {"F32", 4},     [ELMAN_DTYPE_F64] = {"F64", 8},
+    [ELMAN_DTYPE_F16] = {"F16", 2},     [ELMAN_DTYPE_BF16] = {"BF16", 2},
+    [ELMAN_DTYPE_I32] = {"I32", 4},     [ELMAN_DTYPE_I64] = {"I64", 8},
+    [ELMAN_DTYPE_I16] = {"I16", 2},     [ELMAN_DTYPE_I8] = {"I8", 1},
+    [ELMAN_DTYPE_U8] = {"U8", 1},       [ELMAN_DTYPE_U16] = {"U16", 2},
+    [ELMAN_DTYPE_U32] = {"U32", 4},     [ELMAN_DTYPE_U64] = {"U64", 8},
+    [ELMAN_DTYPE_BOOL] = {"BOOL", 1},   [ELMAN_DTYPE_F8_E4M3] = {"F8_E4M3", 1},
+    [ELMAN_DTYPE_F8_E5M2] = {"F8_E5M2", 1},
+};
+#define N_DTYPES ((int)(sizeof(dtypes) / sizeof(dtypes[0])))
+
+const char *elman_dtype_name(int dtype)
+{
+    return dtype >= 0 && dtype < N_DTYPES ? dtypes[dtype].name : "?";
+}
+
+size_t elman_dtype_size(int dtype)
+{
+    return dtype >= 0 && dtype < N_DTYPES ? dtypes[dtype].size : 0;
+}
+
+int io_dtype_from_name(const char *name)
+{
+    for (int i = 0; i < N_DTYPES; i++)
+        if (strcmp(dtypes[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int io_dtype_is_real(int dtype)
+{
+    return dtype == ELMAN_DTYPE_F32 || dtype == ELMAN_DTYPE_F64 || dtype == ELMAN_DTYPE_F16 ||
+           dtype == ELMAN_DTYPE_BF16;
+}
+
+static double half_to_double(uint16_t h)
+{
+    const int sign = h >> 15, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+    double v;
+    if (exp == 0)
+        v = ldexp((double)man, -24);
+    else if (exp == 31)
+        v = man == 0 ? HUGE_VAL : NAN;
+    else
+        v = ldexp((double)(man | 0x400), exp - 25);
+    return sign ? -v : v;
+}
+
+double io_load_real(int dtype, const unsigned char *p)
+{
+    switch (dtype) {
+    case ELMAN_DTYPE_F32: {
+        uint32_t u = io_le32(p);
+        float f;
+        memcpy(&f, &u, sizeof(f));
+        return f;
+    }
+    case ELMAN_DTYPE_F64: {
+        uint64_t u = io_le64(p);
+        double d;
+        memcpy(&d, &u, sizeof(d));
+        return d;
+    }
+    case ELMAN_DTYPE_F16: return half_to_double(io_le16(p));
+    case ELMAN_DTYPE_BF16: {
+        /* bfloat16 is the top half of a float32. */
+        uint32_t u = (uint32_t)io_le16(p) << 16;
+        float f;
+        memcpy(&f, &u, sizeof(f));
+        return f;
+    }
+    default: return NAN;
+    }
+}

@@ -1,0 +1,68 @@
+/*
+ * Private helpers shared by the modules of libelman_io. Never installed.
+ */
+#ifndef ELMAN_IO_INTERNAL_H
+#define ELMAN_IO_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elman_io.h"
+#include "internal.h"
+
+#if defined(__GNUC__)
+#define ELMAN_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define ELMAN_PRINTF(f, a)
+#endif
+
+/* Writes a formatted message into err (if err && err_size) and returns
+ * status, so that error paths read "return io_fail(err, n, CODE, ...)". */
+int io_fail(char *err, size_t err_size, int status, const char *fmt, ...) ELMAN_PRINTF(4, 5);
+
+/* Clears err (sets it to ""). */
+void io_ok(char *err, size_t err_size);
+
+/* Prefixes the message in err with "what: " (a file name, typically).
+ * Returns status. */
+int io_context(char *err, size_t err_size, int status, const char *what);
+
+/* Copies s into buf (size n) with control characters, quotes, backslashes
+ * and bytes >= 0x7f escaped, truncated with "..." if too long, so that a
+ * hostile name can be printed on one line. Returns buf. */
+const char *io_escape(char *buf, size_t n, const char *s, size_t len);
+
+/* Formats a shape as "[2, 3]" into buf. Returns buf. */
+const char *io_shape_str(char *buf, size_t n, const size_t *shape, int ndim);
+
+/* Reads a whole file into a malloc'ed buffer (*data may be NULL if the file
+ * is empty). Returns ELMAN_OK, ELMAN_ERR_IO or ELMAN_ERR_OUT_OF_MEMORY with
+ * a message naming the path. */
+int io_read_file(const char *path, unsigned char **data, size_t *size, char *err,
+                 size_t err_size);
+
+/* Little-endian loads, whatever the machine's byte order. */
+static inline uint16_t io_le16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | (unsigned)p[1] << 8);
+}
+static inline uint32_t io_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t io_le64(const unsigned char *p)
+{
+    return (uint64_t)io_le32(p) | (uint64_t)io_le32(p + 4) << 32;
+}
+
+/* Converts one little-endian element of a floating-point dtype (F32, F64,
+ * F16, BF16) to double, exactly. */
+double io_load_real(int dtype, const unsigned char *p);
+
+/* Whether dtype is F32, F64, F16 or BF16. */
+int io_dtype_is_real(int dtype);
+
+/* The dtype of a safetensors dtype name, or -1. */
+int io_dtype_from_name(const char *name);
+
+#endif /* ELMAN_IO_INTERNAL_H */

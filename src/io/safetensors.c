@@ -1,0 +1,501 @@
+/*
+ * safetensors reader.
+ *
+ * Layout: an 8-byte little-endian header length N, N bytes of JSON (an
+ * object mapping tensor names to {dtype, shape, data_offsets} plus an
+ * optional "__metadata__" map of strings, possibly padded with spaces),
+ * then the data; data_offsets are relative to the start of the data.
+ *
+ * The file is treated as hostile: every number is checked before it is
+ * used, and the rules are those of the reference implementation (header at
+ * most 100 MB and starting with '{', names unique, byte ranges exactly
+ * shape x dtype size, covering the data with no gap, overlap or trailing
+ * byte). Floating-point tensors are converted to double once, here, so
+ * that every later consumer (float32 today, float64 later) reads the same
+ * exact values.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "io_internal.h"
+
+#define MAX_HEADER ((uint64_t)100000000)
+/* Largest integer a JSON number (a double in cJSON) holds exactly. */
+#define MAX_EXACT 9007199254740992.0
+
+typedef struct st_entry {
+    elman_tensor t; /* t.name and t.data owned */
+    uint64_t begin, end;
+} st_entry;
+
+typedef struct st_meta {
+    char *key, *value;
+} st_meta;
+
+struct elman_safetensors {
+    size_t count;
+    st_entry *entries; /* sorted by name */
+    size_t meta_count;
+    st_meta *meta; /* sorted by key */
+};
+
+void elman_safetensors_free(elman_safetensors *st)
+{
+    if (st == NULL)
+        return;
+    for (size_t i = 0; i < st->count; i++) {
+        free((char *)st->entries[i].t.name);
+        free((double *)st->entries[i].t.data);
+    }
+    for (size_t i = 0; i < st->meta_count; i++) {
+        free(st->meta[i].key);
+        free(st->meta[i].value);
+    }
+    free(st->entries);
+    free(st->meta);
+    free(st);
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d != NULL)
+        memcpy(d, s, n);
+    return d;
+}
+
+/* A JSON number that is an exact non-negative integer, into *out. */
+static int json_uint(const cJSON *item, uint64_t *out)
+{
+    if (!cJSON_IsNumber(item))
+        return 0;
+    double v = item->valuedouble;
+    if (!(v >= 0.0 && v <= MAX_EXACT) || floor(v) != v)
+        return 0;
+    *out = (uint64_t)v;
+    return 1;
+}
+
+/* The child of obj called key, or NULL; *dups is set if it occurs twice. */
+static const cJSON *member(const cJSON *obj, const char *key, int *dups)
+{
+    const cJSON *found = NULL, *it;
+    cJSON_ArrayForEach(it, obj)
+    {
+        if (it->string != NULL && strcmp(it->string, key) == 0) {
+            if (found != NULL)
+                *dups = 1;
+            else
+                found = it;
+        }
+    }
+    return found;
+}
+
+typedef struct parse_ctx {
+    char *err;
+    size_t err_size;
+    char name[160]; /* escaped name of the entry being parsed */
+} parse_ctx;
+
+static int fail_entry(parse_ctx *c, int status, const char *what)
+{
+    return io_fail(c->err, c->err_size, status, "tensor \"%s\": %s", c->name, what);
+}
+
+static int parse_metadata(parse_ctx *c, const cJSON *obj, elman_safetensors *st)
+{
+    if (!cJSON_IsObject(obj))
+        return io_fail(c->err, c->err_size, ELMAN_ERR_FORMAT,
+                       "__metadata__ is not an object of strings");
+    size_t n = (size_t)cJSON_GetArraySize(obj);
+    st->meta = calloc(n ? n : 1, sizeof(*st->meta));
+    if (st->meta == NULL)
+        return io_fail(c->err, c->err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, obj)
+    {
+        char esc[160];
+        const char *k = it->string != NULL ? it->string : "";
+        if (!cJSON_IsString(it) || it->valuestring == NULL)
+            return io_fail(c->err, c->err_size, ELMAN_ERR_FORMAT,
+                           "__metadata__ value of \"%s\" is not a string",
+                           io_escape(esc, sizeof(esc), k, strlen(k)));
+        st_meta *m = &st->meta[st->meta_count];
+        m->key = dup_str(k);
+        m->value = dup_str(it->valuestring);
+        st->meta_count++;
+        if (m->key == NULL || m->value == NULL)
+            return io_fail(c->err, c->err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    return ELMAN_OK;
+}
+
+/* Parses one tensor entry into e (name already set). data_size is the
+ * number of bytes after the header. */
+static int parse_entry(parse_ctx *c, const cJSON *obj, uint64_t data_size, st_entry *e)
+{
+    if (!cJSON_IsObject(obj))
+        return fail_entry(c, ELMAN_ERR_FORMAT, "entry is not an object");
+    int dups = 0;
+    const cJSON *dtype = member(obj, "dtype", &dups);
+    const cJSON *shape = member(obj, "shape", &dups);
+    const cJSON *offs = member(obj, "data_offsets", &dups);
+    if (dups)
+        return fail_entry(c, ELMAN_ERR_FORMAT, "a key occurs twice in its entry");
+    if (dtype == NULL || shape == NULL || offs == NULL)
+        return fail_entry(c, ELMAN_ERR_FORMAT,
+                          dtype == NULL   ? "no \"dtype\""
+                          : shape == NULL ? "no \"shape\""
+                                          : "no \"data_offsets\"");
+    if (!cJSON_IsString(dtype) || dtype->valuestring == NULL)
+        return fail_entry(c, ELMAN_ERR_FORMAT, "\"dtype\" is not a string");
+    e->t.dtype = io_dtype_from_name(dtype->valuestring);
+    if (e->t.dtype < 0) {
+        char esc[64], msg[128];
+        snprintf(msg, sizeof(msg), "unknown dtype \"%s\"",
+                 io_escape(esc, sizeof(esc), dtype->valuestring, strlen(dtype->valuestring)));
+        return fail_entry(c, ELMAN_ERR_UNSUPPORTED, msg);
+    }
+
+    if (!cJSON_IsArray(shape))
+        return fail_entry(c, ELMAN_ERR_FORMAT, "\"shape\" is not an array");
+    int ndim = cJSON_GetArraySize(shape);
+    if (ndim > ELMAN_MAX_DIMS) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "%d dimensions, at most %d are supported", ndim,
+                 ELMAN_MAX_DIMS);
+        return fail_entry(c, ELMAN_ERR_UNSUPPORTED, msg);
+    }
+    e->t.ndim = ndim;
+    size_t count = 1;
+    int k = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, shape)
+    {
+        uint64_t d;
+        if (!json_uint(it, &d))
+            return fail_entry(c, ELMAN_ERR_FORMAT,
+                              "\"shape\" holds something other than a non-negative integer");
+        if (d > (uint64_t)SIZE_MAX || !elman_mul_size(count, (size_t)d, &count))
+            return fail_entry(c, ELMAN_ERR_FORMAT, "\"shape\" is too large");
+        e->t.shape[k++] = (size_t)d;
+    }
+    e->t.count = count;
+
+    uint64_t b, en;
+    if (!cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2 || !json_uint(offs->child, &b) ||
+        !json_uint(offs->child->next, &en))
+        return fail_entry(c, ELMAN_ERR_FORMAT,
+                          "\"data_offsets\" is not a pair of non-negative integers");
+    char msg[240], shp[96];
+    if (b > en || en > data_size) {
+        snprintf(msg, sizeof(msg), "data_offsets [%llu, %llu] out of range of the %llu data bytes",
+                 (unsigned long long)b, (unsigned long long)en, (unsigned long long)data_size);
+        return fail_entry(c, ELMAN_ERR_FORMAT, msg);
+    }
+    size_t bytes;
+    if (!elman_mul_size(count, elman_dtype_size(e->t.dtype), &bytes))
+        return fail_entry(c, ELMAN_ERR_FORMAT, "\"shape\" is too large");
+    if ((uint64_t)bytes != en - b) {
+        snprintf(msg, sizeof(msg),
+                 "data_offsets [%llu, %llu] hold %llu bytes, but shape %s of %s needs %zu",
+                 (unsigned long long)b, (unsigned long long)en, (unsigned long long)(en - b),
+                 io_shape_str(shp, sizeof(shp), e->t.shape, e->t.ndim), elman_dtype_name(e->t.dtype), bytes);
+        return fail_entry(c, ELMAN_ERR_FORMAT, msg);
+    }
+    e->begin = b;
+    e->end = en;
+    return ELMAN_OK;
+}
+
+static int cmp_entry_name(const void *a, const void *b)
+{
+    return strcmp(((const st_entry *)a)->t.name, ((const st_entry *)b)->t.name);
+}
+
+static int cmp_meta_key(const void *a, const void *b)
+{
+    return strcmp(((const st_meta *)a)->key, ((const st_meta *)b)->key);
+}
+
+static int cmp_entry_offset(const void *a, const void *b)
+{
+    const st_entry *x = *(const st_entry *const *)a, *y = *(const st_entry *const *)b;
+    if (x->begin != y->begin)
+        return x->begin < y->begin ? -1 : 1;
+    if (x->end != y->end)
+        return x->end < y->end ? -1 : 1;
+    return 0;
+}
+
+/* The byte ranges must tile [0, data_size) exactly. */
+static int check_coverage(parse_ctx *c, elman_safetensors *st, uint64_t data_size)
+{
+    const st_entry **order = malloc((st->count ? st->count : 1) * sizeof(*order));
+    if (order == NULL)
+        return io_fail(c->err, c->err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
+    for (size_t i = 0; i < st->count; i++)
+        order[i] = &st->entries[i];
+    if (st->count > 1)
+        qsort(order, st->count, sizeof(*order), cmp_entry_offset);
+    uint64_t pos = 0;
+    const st_entry *prev = NULL;
+    int rc = ELMAN_OK;
+    for (size_t i = 0; i < st->count && rc == ELMAN_OK; i++) {
+        const st_entry *e = order[i];
+        char a[120], b[120];
+        if (e->begin < pos) {
+            rc = io_fail(c->err, c->err_size, ELMAN_ERR_FORMAT,
+                         "tensors \"%s\" and \"%s\" overlap (data_offsets [%llu, %llu] and "
+                         "[%llu, %llu])",
+                         io_escape(a, sizeof(a), prev->t.name, strlen(prev->t.name)),
+                         io_escape(b, sizeof(b), e->t.name, strlen(e->t.name)),
+                         (unsigned long long)prev->begin, (unsigned long long)prev->end,
+                         (unsigned long long)e->begin, (unsigned long long)e->end);
+        } else if (e->begin > pos) {
+            rc = io_fail(c->err, c->err_size, ELMAN_ERR_FORMAT,
+                         "data bytes [%llu, %llu) belong to no tensor (a gap before \"%s\")",
+                         (unsigned long long)pos, (unsigned long long)e->begin,
+                         io_escape(b, sizeof(b), e->t.name, strlen(e->t.name)));
+        }
+        if (e->end > pos || prev == NULL) {
+            pos = e->end;
+            prev = e;
+        }
+    }
+    if (rc == ELMAN_OK && pos != data_size)
+        rc = io_fail(c->err, c->err_size, ELMAN_ERR_FORMAT,
+                     "%llu data bytes after the last tensor belong to no tensor",
+                     (unsigned long long)(data_size - pos));
+    free(order);
+    return rc;
+}
+
+static int convert(parse_ctx *c, elman_safetensors *st, const unsigned char *data)
+{
+    for (size_t i = 0; i < st->count; i++) {
+        st_entry *e = &st->entries[i];
+        if (!io_dtype_is_real(e->t.dtype) || e->t.count == 0)
+            continue;
+        size_t bytes;
+        if (!elman_mul_size(e->t.count, sizeof(double), &bytes))
+            return io_fail(c->err, c->err_size, ELMAN_ERR_SIZE_OVERFLOW, "tensor too large");
+        double *d = malloc(bytes);
+        if (d == NULL)
+            return io_fail(c->err, c->err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
+        const size_t es = elman_dtype_size(e->t.dtype);
+        const unsigned char *p = data + e->begin;
+        for (size_t j = 0; j < e->t.count; j++)
+            d[j] = io_load_real(e->t.dtype, p + j * es);
+        e->t.data = d;
+    }
+    return ELMAN_OK;
+}
+
+static int parse_header(parse_ctx *c, const cJSON *root, uint64_t data_size,
+                        elman_safetensors *st)
+{
+    if (!cJSON_IsObject(root))
+        return io_fail(c->err, c->err_size, ELMAN_ERR_FORMAT, "the header is not a JSON object");
+    size_t n = (size_t)cJSON_GetArraySize(root);
+    st->entries = calloc(n ? n : 1, sizeof(*st->entries));
+    if (st->entries == NULL)
+        return io_fail(c->err, c->err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
+    int seen_meta = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, root)
+    {
+        const char *name = it->string != NULL ? it->string : "";
+        if (strcmp(name, "__metadata__") == 0) {
+            if (seen_meta++)
+                return io_fail(c->err, c->err_size, ELMAN_ERR_FORMAT,
+                               "__metadata__ occurs twice");
+            int rc = parse_metadata(c, it, st);
+            if (rc != ELMAN_OK)
+                return rc;
+            continue;
+        }
+        io_escape(c->name, sizeof(c->name), name, strlen(name));
+        st_entry *e = &st->entries[st->count];
+        e->t.name = dup_str(name);
+        if (e->t.name == NULL)
+            return io_fail(c->err, c->err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
+        st->count++;
+        int rc = parse_entry(c, it, data_size, e);
+        if (rc != ELMAN_OK)
+            return rc;
+    }
+
+    if (st->count > 1)
+        qsort(st->entries, st->count, sizeof(*st->entries), cmp_entry_name);
+    for (size_t i = 1; i < st->count; i++)
+        if (strcmp(st->entries[i - 1].t.name, st->entries[i].t.name) == 0) {
+            const char *nm = st->entries[i].t.name;
+            return io_fail(c->err, c->err_size, ELMAN_ERR_FORMAT,
+                           "tensor \"%s\" occurs twice in the header",
+                           io_escape(c->name, sizeof(c->name), nm, strlen(nm)));
+        }
+    if (st->meta_count > 1)
+        qsort(st->meta, st->meta_count, sizeof(*st->meta), cmp_meta_key);
+    for (size_t i = 1; i < st->meta_count; i++)
+        if (strcmp(st->meta[i - 1].key, st->meta[i].key) == 0) {
+            const char *k = st->meta[i].key;
+            return io_fail(c->err, c->err_size, ELMAN_ERR_FORMAT,
+                           "__metadata__ key \"%s\" occurs twice",
+                           io_escape(c->name, sizeof(c->name), k, strlen(k)));
+        }
+    return check_coverage(c, st, data_size);
+}
+
+int elman_safetensors_parse(const void *data, size_t size, elman_safetensors **out, char *err,
+                            size_t err_size)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || (data == NULL && size != 0))
+        return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
+    const unsigned char *bytes = data;
+    if (size < 8)
+        return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                       "%zu bytes: too short for a safetensors file (8-byte header length)",
+                       size);
+    const uint64_t n = io_le64(bytes);
+    if (n > MAX_HEADER)
+        return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                       "header length %llu is absurd (more than %llu bytes)",
+                       (unsigned long long)n, (unsigned long long)MAX_HEADER);
+    if (n > size - 8)
+        return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                       "header length %llu exceeds the %zu bytes after it (truncated file?)",
+                       (unsigned long long)n, size - 8);
+    const char *hdr = (const char *)bytes + 8;
+    if (n < 2 || hdr[0] != '{')
+        return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                       "the header does not start with '{' (not a safetensors file?)");
+    if (memchr(hdr, '\0', (size_t)n) != NULL)
+        return io_fail(err, err_size, ELMAN_ERR_FORMAT, "the header contains a NUL byte");
+
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(hdr, (size_t)n, &end, 0);
+    if (root == NULL) {
+        size_t at = end != NULL && end >= hdr && end <= hdr + n ? (size_t)(end - hdr) : 0;
+        return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                       "the header is not valid JSON (error at byte %zu of %llu)", at,
+                       (unsigned long long)n);
+    }
+    for (const char *p = end; p < hdr + n; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            cJSON_Delete(root);
+            return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                           "the header has bytes after its JSON object (at byte %zu)",
+                           (size_t)(p - hdr));
+        }
+
+    elman_safetensors *st = calloc(1, sizeof(*st));
+    if (st == NULL) {
+        cJSON_Delete(root);
+        return io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    parse_ctx c = {err, err_size, ""};
+    const uint64_t data_size = (uint64_t)size - 8 - n;
+    int rc = parse_header(&c, root, data_size, st);
+    cJSON_Delete(root);
+    if (rc == ELMAN_OK)
+        rc = convert(&c, st, bytes + 8 + n);
+    if (rc != ELMAN_OK) {
+        elman_safetensors_free(st);
+        return rc;
+    }
+    io_ok(err, err_size);
+    *out = st;
+    return ELMAN_OK;
+}
+
+int elman_safetensors_read(const char *path, elman_safetensors **out, char *err,
+                           size_t err_size)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (path == NULL || out == NULL)
+        return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
+    unsigned char *data;
+    size_t size;
+    int rc = io_read_file(path, &data, &size, err, err_size);
+    if (rc != ELMAN_OK)
+        return rc;
+    rc = elman_safetensors_parse(data, size, out, err, err_size);
+    free(data);
+    if (rc != ELMAN_OK)
+        return io_context(err, err_size, rc, path);
+    return ELMAN_OK;
+}
+
+size_t elman_safetensors_count(const elman_safetensors *st)
+{
+    return st != NULL ? st->count : 0;
+}
+
+const elman_tensor *elman_safetensors_tensor(const elman_safetensors *st, size_t index)
+{
+    return st != NULL && index < st->count ? &st->entries[index].t : NULL;
+}
+
+const elman_tensor *elman_safetensors_find(const elman_safetensors *st, const char *name)
+{
+    if (st == NULL || name == NULL)
+        return NULL;
+    size_t lo = 0, hi = st->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(st->entries[mid].t.name, name);
+        if (c == 0)
+            return &st->entries[mid].t;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+const char *elman_safetensors_metadata(const elman_safetensors *st, const char *key)
+{
+    if (st == NULL || key == NULL)
+        return NULL;
+    size_t lo = 0, hi = st->meta_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(st->meta[mid].key, key);
+        if (c == 0)
+            return st->meta[mid].value;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+size_t elman_safetensors_metadata_count(const elman_safetensors *st)
+{
+    return st != NULL ? st->meta_count : 0;
+}
+
+int elman_safetensors_metadata_entry(const elman_safetensors *st, size_t index, const char **key,
+                                     const char **value)
+{
+    if (st == NULL || key == NULL || value == NULL)
+        return ELMAN_ERR_NULL_ARGUMENT;
+    if (index >= st->meta_count)
+        return ELMAN_ERR_INVALID_INDEX;
+    *key = st->meta[index].key;
+    *value = st->meta[index].value;
+    return ELMAN_OK;
+}

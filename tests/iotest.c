@@ -1,0 +1,108 @@
+/* Test helpers: see iotest.h. POSIX for the directory functions. */
+#define _POSIX_C_SOURCE 200809L
+#include "iotest.h"
+
+#include "cmocka_wrap.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void put_le(unsigned char *p, unsigned long long v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+it_buf it_safetensors(const char *header, size_t hlen, const void *data, size_t data_size)
+{
+    const size_t n = strlen(header);
+    it_buf b;
+    b.size = 8 + n + data_size;
+    b.data = calloc(1, b.size);
+    assert_non_null(b.data);
+    put_le(b.data, hlen == (size_t)-1 ? n : hlen, 8);
+    memcpy(b.data + 8, header, n);
+    if (data != NULL && data_size)
+        memcpy(b.data + 8 + n, data, data_size);
+    return b;
+}
+
+it_buf it_npy(int major, int minor, const char *dict, size_t hlen, const void *data,
+              size_t data_size)
+{
+    const size_t pre = major == 1 ? 10 : 12, n = strlen(dict);
+    size_t padded = n + 1;
+    padded += (64 - (pre + padded) % 64) % 64;
+    it_buf b;
+    b.size = pre + padded + data_size;
+    b.data = malloc(b.size);
+    assert_non_null(b.data);
+    memcpy(b.data, "\x93NUMPY", 6);
+    b.data[6] = (unsigned char)major;
+    b.data[7] = (unsigned char)minor;
+    put_le(b.data + 8, hlen == (size_t)-1 ? padded : hlen, major == 1 ? 2 : 4);
+    memcpy(b.data + pre, dict, n);
+    memset(b.data + pre + n, ' ', padded - n - 1);
+    b.data[pre + padded - 1] = '\n';
+    if (data_size)
+        memcpy(b.data + pre + padded, data, data_size);
+    return b;
+}
+
+void it_free(it_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->size = 0;
+}
+
+void it_write_file(const char *path, const it_buf *b)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b->data, 1, b->size, f), b->size);
+    assert_int_equal(fclose(f), 0);
+}
+
+const char *it_tempdir(int slot)
+{
+    static char dirs[4][256];
+    const char *base = getenv("TMPDIR");
+    snprintf(dirs[slot], sizeof(dirs[slot]), "%s/elman-test-XXXXXX", base ? base : "/tmp");
+    assert_non_null(mkdtemp(dirs[slot]));
+    return dirs[slot];
+}
+
+int it_dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+void it_rmdir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    char path[512];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        remove(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}

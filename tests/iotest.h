@@ -1,0 +1,39 @@
+/* Helpers of the elman_io tests: building safetensors and .npy files in
+ * memory, temporary directories. */
+#ifndef ELMAN_TESTS_IOTEST_H
+#define ELMAN_TESTS_IOTEST_H
+
+#include <stddef.h>
+
+/* A byte buffer. */
+typedef struct it_buf {
+    unsigned char *data;
+    size_t size;
+} it_buf;
+
+/* 8-byte little-endian header length `hlen` (the header's own length if
+ * hlen is (size_t)-1), the header text, then `data_size` bytes of `data`
+ * (zeros if data is NULL). Fails the test on allocation failure. */
+it_buf it_safetensors(const char *header, size_t hlen, const void *data, size_t data_size);
+
+/* A .npy file: magic, version, header length (the padded header's own if
+ * hlen is (size_t)-1), the dict padded to 64 bytes and '\n', the data. */
+it_buf it_npy(int major, int minor, const char *dict, size_t hlen, const void *data,
+              size_t data_size);
+
+void it_free(it_buf *b);
+
+/* Writes a buffer to a file; fails the test on error. */
+void it_write_file(const char *path, const it_buf *b);
+
+/* Creates a fresh empty directory under the system's temporary directory
+ * and returns its path (static storage per call slot 0..3). */
+const char *it_tempdir(int slot);
+
+/* Number of entries in a directory, not counting . and .. */
+int it_dir_entries(const char *dir);
+
+/* Removes a directory and the files in it (one level). */
+void it_rmdir(const char *dir);
+
+#endif

@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# The elman tool end to end: every round-trip case of tests/data/io through
+# `elman run` compared with PyTorch's output, `elman info`, --help, and a
+# battery of bad inputs and arguments, each of which must exit with the
+# expected status, print exactly one line on stderr naming the problem, and
+# leave no file behind.
+#
+# usage: test_cli.sh ELMAN NPY_COMPARE DATA_DIR
+set -u
+ELMAN=$(realpath "$1")
+CMP=$(realpath "$2")
+D=$(cd "$3" && pwd)
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+runs=0
+fails=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    fails=$((fails + 1))
+}
+
+# ---- round trips ----
+while read -r name prefix nl layout h0 len; do
+    [[ -z $name || $name == \#* ]] && continue
+    runs=$((runs + 1))
+    args=(run --weights "$D/$name.safetensors" --input "$D/$name.x.npy"
+          --output "$W/y.npy" --hn "$W/hn.npy")
+    [[ $prefix != - ]] && args+=(--prefix "$prefix")
+    [[ $nl != - ]] && args+=(--nonlinearity "$nl")
+    [[ $layout == bf ]] && args+=(--batch-first)
+    [[ $layout == sf ]] && args+=(--seq-first)
+    [[ $h0 == 1 ]] && args+=(--h0 "$D/$name.h0.npy")
+    [[ $len == 1 ]] && args+=(--lengths "$D/$name.lengths.npy")
+    rm -f "$W/y.npy" "$W/hn.npy"
+    if ! "$ELMAN" "${args[@]}" 2>"$W/err"; then
+        fail "$name: elman run failed: $(cat "$W/err")"
+        continue
+    fi
+    [[ -s $W/err ]] && fail "$name: printed on stderr: $(cat "$W/err")"
+    "$CMP" "$W/y.npy" "$D/$name.y.npy" || fail "$name: output differs from PyTorch"
+    "$CMP" "$W/hn.npy" "$D/$name.hn.npy" || fail "$name: h_n differs from PyTorch"
+done <"$D/cases.txt"
+[[ $runs -ge 15 ]] || fail "only $runs round-trip cases"
+
+# --option=VALUE, and --hn left out.
+rm -f "$W/y.npy"
+"$ELMAN" run --weights="$D/basic.safetensors" --input="$D/basic.x.npy" \
+    --output="$W/y.npy" && "$CMP" "$W/y.npy" "$D/basic.y.npy" || fail "--option=VALUE form"
+[[ $(ls -A "$W") == $'err\nhn.npy\ny.npy' || $(ls -A "$W" | tr '\n' ' ') == "err hn.npy y.npy " ]] ||
+    fail "files left in the output directory: $(ls -A "$W")"
+
+# ---- info and help ----
+"$ELMAN" info "$D/prefix_given.safetensors" >"$W/info" || fail "info failed"
+for want in "prefix: rnn." "input_size: 3" "hidden_size: 4" "num_layers: 2" \
+    "bidirectional: true" "bias: true" "nonlinearity: tanh (metadata)" "dtype: F32"; do
+    grep -qxF "$want" "$W/info" || fail "info lacks '$want'"
+done
+"$ELMAN" info "$D/no_metadata.safetensors" | grep -qxF "batch_first: false (default)" ||
+    fail "info: defaults"
+"$ELMAN" info "$D/f16_model.safetensors" | grep -qxF "dtype: F16" || fail "info: dtype"
+"$ELMAN" info "$D/prefix_nodot.safetensors" --prefix encoder.rnn |
+    grep -qxF "prefix: encoder.rnn." || fail "info --prefix"
+for h in "--help" "help" "run --help" "info --help"; do
+    # shellcheck disable=SC2086
+    "$ELMAN" $h >"$W/help" 2>&1 || fail "elman $h exited non-zero"
+    grep -q "^SYNOPSIS" "$W/help" && grep -q "elman run --weights" "$W/help" ||
+        fail "elman $h: no usage text"
+done
+"$ELMAN" --version | grep -q "^elman [0-9]" || fail "--version"
+"$ELMAN" info "$D/basic.safetensors" --prefix "" | grep -qxF "prefix: (none)" ||
+    fail "--prefix \"\" (none)"
+
+# ---- bad inputs ----
+# bad STATUS MESSAGE_PART ARGS...: runs elman in an empty directory where
+# its outputs (y.npy, hn.npy) would go.
+bad() {
+    local want=$1 part=$2
+    shift 2
+    runs=$((runs + 1))
+    local dir="$W/case"
+    rm -rf "$dir"
+    mkdir "$dir"
+    (cd "$dir" && "$ELMAN" "$@" >"$W/out" 2>"$W/err")
+    local rc=$?
+    local lines
+    lines=$(wc -l <"$W/err")
+    if [[ $rc -ne $want ]]; then
+        fail "elman $*: exit $rc, expected $want ($(cat "$W/err"))"
+    elif [[ $lines -ne 1 ]]; then
+        fail "elman $*: $lines lines on stderr: $(cat "$W/err")"
+    elif ! grep -qF -- "$part" "$W/err"; then
+        fail "elman $*: stderr '$(cat "$W/err")' lacks '$part'"
+    elif [[ -n $(ls -A "$dir") ]]; then
+        fail "elman $*: left files behind: $(ls -A "$dir")"
+    elif [[ -s $W/out ]]; then
+        fail "elman $*: printed on stdout"
+    fi
+}
+
+M=$D/basic.safetensors
+X=$D/basic.x.npy
+B=$D/bad
+run=(run --weights "$M" --input "$X" --output y.npy --hn hn.npy)
+
+# The command line (exit 2).
+bad 2 "missing command"
+bad 2 "unknown command 'frobnicate'" frobnicate
+bad 2 "unknown option '--frobnicate'" "${run[@]}" --frobnicate
+bad 2 "unknown option '-x'" "${run[@]}" -x
+bad 2 "--weights is required" run --input "$X" --output y.npy
+bad 2 "--input is required" run --weights "$M" --output y.npy
+bad 2 "--output is required" run --weights "$M" --input "$X"
+bad 2 "--h0 needs a value" "${run[@]}" --h0
+bad 2 "empty value" "${run[@]}" --h0=
+bad 2 "must be tanh or relu, not 'sigmoid'" "${run[@]}" --nonlinearity sigmoid
+bad 2 "exclude each other" "${run[@]}" --batch-first --seq-first
+bad 2 "--input given twice" "${run[@]}" --input "$X"
+bad 2 "takes no value" "${run[@]}" --batch-first=yes
+bad 2 "unexpected argument 'extra'" "${run[@]}" extra
+bad 2 "same file" run --weights "$M" --input "$X" --output y.npy --hn y.npy
+bad 2 "which model" info
+bad 2 "unexpected argument" info "$M" "$M"
+bad 2 "unknown option '--output'" info "$M" --output y.npy
+
+# Files that cannot be read or written (exit 1).
+bad 1 "cannot open" run --weights "$D/nonexistent.safetensors" --input "$X" --output y.npy
+bad 1 "cannot open" run --weights "$M" --input "$D/nonexistent.npy" --output y.npy
+bad 1 "cannot open" info "$D/nonexistent.safetensors"
+bad 1 "cannot create" run --weights "$M" --input "$X" --output nodir/y.npy
+bad 1 "nodir/hn.npy" run --weights "$M" --input "$X" --output y.npy --hn nodir/hn.npy
+bad 1 "cannot read" run --weights "$D" --input "$X" --output y.npy
+
+# Malformed and inconsistent models.
+bad 1 "out of range" run --weights "$B/st_truncated.safetensors" --input "$X" --output y.npy
+bad 1 "too short" run --weights "$B/st_short.safetensors" --input "$X" --output y.npy
+bad 1 "too short" run --weights "$B/st_empty.safetensors" --input "$X" --output y.npy
+bad 1 "exceeds" run --weights "$B/st_header_beyond_file.safetensors" --input "$X" --output y.npy
+bad 1 "absurd" run --weights "$B/st_header_absurd.safetensors" --input "$X" --output y.npy
+bad 1 "not valid JSON" run --weights "$B/st_invalid_json.safetensors" --input "$X" --output y.npy
+bad 1 "'{'" run --weights "$B/st_not_object.safetensors" --input "$X" --output y.npy
+bad 1 "after its JSON" run --weights "$B/st_trailing_garbage_header.safetensors" --input "$X" --output y.npy
+bad 1 "out of range" run --weights "$B/st_offsets_out_of_range.safetensors" --input "$X" --output y.npy
+bad 1 "overlap" run --weights "$B/st_offsets_overlap.safetensors" --input "$X" --output y.npy
+bad 1 "needs 80" run --weights "$B/st_offsets_mismatch_shape.safetensors" --input "$X" --output y.npy
+bad 1 "belong to no tensor" run --weights "$B/st_data_gap.safetensors" --input "$X" --output y.npy
+bad 1 "missing tensor bias_hh_l0" run --weights "$B/st_missing_tensor.safetensors" --input "$X" --output y.npy
+bad 1 "missing tensor weight_ih_l1" run --weights "$B/st_layer_gap.safetensors" --input "$X" --output y.npy
+bad 1 "weight_hh_l1: shape [4, 5], expected [4, 4]" run --weights "$B/st_wrong_shape.safetensors" --input "$X" --output y.npy
+bad 1 "weight_ih_l1: shape [4, 5], expected [4, 4]" run --weights "$B/st_wrong_input_shape.safetensors" --input "$X" --output y.npy
+bad 1 "occurs twice" run --weights "$B/st_duplicate_name.safetensors" --input "$X" --output y.npy
+bad 1 "dtype I32" run --weights "$B/st_int_weights.safetensors" --input "$X" --output y.npy
+bad 1 "unknown dtype" run --weights "$B/st_unknown_dtype.safetensors" --input "$X" --output y.npy
+bad 1 "gelu" run --weights "$B/st_bad_nonlinearity.safetensors" --input "$X" --output y.npy
+bad 1 "maybe" run --weights "$B/st_bad_batch_first.safetensors" --input "$X" --output y.npy
+bad 1 "not a string" run --weights "$B/st_metadata_not_string.safetensors" --input "$X" --output y.npy
+bad 1 "num_layers 3" run --weights "$B/st_metadata_contradicts.safetensors" --input "$X" --output y.npy
+bad 1 "no nn.RNN" run --weights "$B/st_no_rnn.safetensors" --input "$X" --output y.npy
+bad 1 "several RNNs" run --weights "$B/st_two_rnns.safetensors" --input "$X" --output y.npy
+bad 1 "weight_hh_l0_reverse" run --weights "$B/st_half_reverse.safetensors" --input "$X" --output y.npy
+bad 1 "weight_hr_l0" run --weights "$B/st_lstm_projection.safetensors" --input "$X" --output y.npy
+bad 1 "overlap" info "$B/st_offsets_overlap.safetensors"
+bad 1 "no tensor \"nope.weight_ih_l0\"" "${run[@]}" --prefix nope.
+bad 1 "the file's RNN prefixes are \"rnn.\"" run --weights "$D/prefix_given.safetensors" \
+    --input "$D/prefix_given.x.npy" --output y.npy --prefix ""
+
+# Malformed or unsupported arrays.
+for f in npy_bad_magic:"bad magic" npy_truncated:"truncated" \
+    npy_header_beyond_file:"exceeds" npy_big_endian:"big-endian" \
+    npy_fortran:"Fortran" npy_object:"'|O'" npy_bad_version:"version 9.0" \
+    npy_garbage_header:"shape" npy_extra_data:"holds 100" npy_float16:"'<f2'"; do
+    bad 1 "${f#*:}" run --weights "$M" --input "$B/${f%%:*}.npy" --output y.npy
+done
+bad 1 "bad magic" "${run[@]}" --h0 "$B/npy_bad_magic.npy"
+bad 1 "truncated" "${run[@]}" --lengths "$B/npy_truncated.npy"
+
+# Arrays that do not fit the model (basic: I=3, H=4, one layer; X is (4, 2, 3)).
+bad 1 "input_size is 3" run --weights "$M" --input "$B/x_wrong_input_size.npy" --output y.npy
+bad 1 "expected 3 dimensions" run --weights "$M" --input "$B/x_4d.npy" --output y.npy
+bad 1 "expected 3 dimensions" run --weights "$M" --input "$B/x_1d.npy" --output y.npy
+bad 1 "dtype int32" run --weights "$M" --input "$B/x_int32.npy" --output y.npy
+bad 1 "seq_len and batch" run --weights "$M" --input "$B/x_empty_batch.npy" --output y.npy
+bad 1 "h0 shape [1, 3, 4], expected [1, 2, 4]" "${run[@]}" --h0 "$B/h0_wrong_shape.npy"
+bad 1 "h0 shape [1, 4], expected [1, 2, 4]" "${run[@]}" --h0 "$B/h0_2d_for_batched.npy"
+bad 1 "dtype int64" "${run[@]}" --h0 "$B/h0_int64.npy"
+bad 1 "h0 shape [1, 3, 4], expected [4, 4]" run --weights "$D/unbatched_h0.safetensors" \
+    --input "$D/unbatched_h0.x.npy" --output y.npy --h0 "$B/h0_wrong_shape.npy"
+bad 1 "h0 shape" run --weights "$D/unbatched_h0.safetensors" \
+    --input "$D/unbatched_h0.x.npy" --output y.npy --h0 "$D/l3_bi_nobias_h0_len.h0.npy"
+bad 1 "lengths[1] = 0 is out of range 1..4" "${run[@]}" --lengths "$B/lengths_zero.npy"
+bad 1 "lengths[0] = 5 is out of range 1..4" "${run[@]}" --lengths "$B/lengths_too_long.npy"
+bad 1 "lengths[0] = -1" "${run[@]}" --lengths "$B/lengths_negative.npy"
+bad 1 "lengths[1] = 1099511627776" "${run[@]}" --lengths "$B/lengths_huge.npy"
+bad 1 "expected int32 or int64" "${run[@]}" --lengths "$B/lengths_float.npy"
+bad 1 "lengths shape [3], expected [2]" "${run[@]}" --lengths "$B/lengths_wrong_count.npy"
+bad 1 "lengths shape [1, 2], expected [2]" "${run[@]}" --lengths "$B/lengths_2d.npy"
+bad 1 "unbatched" run --weights "$D/unbatched_h0.safetensors" \
+    --input "$D/unbatched_h0.x.npy" --output y.npy --lengths "$B/lengths_zero.npy"
+# batch_first from the flag makes X (B=4, T=2): lengths of 4 no longer fit.
+bad 1 "lengths[0] = 4 is out of range 1..2" "${run[@]}" --batch-first --lengths "$B/lengths_batch_first.npy"
+
+# An output path that is a directory: nothing but that directory remains.
+runs=$((runs + 1))
+rm -rf "$W/case" && mkdir -p "$W/case/out.npy"
+if (cd "$W/case" && "$ELMAN" run --weights "$M" --input "$X" --output out.npy 2>"$W/err"); then
+    fail "writing onto a directory succeeded"
+fi
+[[ $(wc -l <"$W/err") -eq 1 && $(ls -A "$W/case") == out.npy && -z $(ls -A "$W/case/out.npy") ]] ||
+    fail "output onto a directory: $(cat "$W/err"); left: $(ls -A "$W/case")"
+
+echo "test_cli: $runs checks, $fails failed"
+[[ $fails -eq 0 ]]

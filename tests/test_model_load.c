@@ -1,0 +1,430 @@
+/* Loading an nn.RNN from safetensors: round trips against PyTorch through
+ * the C API (tests/data/io, from tests/gen_io_data.py), the inferred
+ * configuration, prefixes, metadata, the double-precision weights, and the
+ * malformed and inconsistent models of tests/data/io/bad with their exact
+ * error codes. */
+#include "cmocka_wrap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elman_io.h"
+#include "iotest.h"
+#include "testutil.h"
+
+static const char *g_dir;
+
+static void path_of(char *buf, size_t n, const char *name, const char *suffix)
+{
+    snprintf(buf, n, "%s/%s%s", g_dir, name, suffix);
+}
+
+static elman_safetensors *read_model(const char *name)
+{
+    char path[512], err[ELMAN_IO_ERROR_SIZE];
+    path_of(path, sizeof(path), name, ".safetensors");
+    elman_safetensors *st;
+    int rc = elman_safetensors_read(path, &st, err, sizeof(err));
+    if (rc != ELMAN_OK)
+        print_error("%s\n", err);
+    assert_int_equal(rc, ELMAN_OK);
+    return st;
+}
+
+static double *read_doubles(const char *path, elman_array *a)
+{
+    char err[ELMAN_IO_ERROR_SIZE];
+    assert_int_equal(elman_npy_read(path, a, err, sizeof(err)), ELMAN_OK);
+    double *d = malloc(a->count * sizeof(double));
+    assert_non_null(d);
+    for (size_t i = 0; i < a->count; i++)
+        d[i] = a->dtype == ELMAN_DTYPE_F64 ? ((double *)a->data)[i] : ((float *)a->data)[i];
+    return d;
+}
+
+typedef struct rt_case {
+    char name[64], prefix[64], nl[8], layout[8];
+    int h0, lengths;
+} rt_case;
+
+/* One line of cases.txt through the C API. */
+static int run_case(const rt_case *c)
+{
+    char path[512], err[ELMAN_IO_ERROR_SIZE];
+    elman_safetensors *st = read_model(c->name);
+    elman_rnn_info info;
+    const char *prefix = strcmp(c->prefix, "-") == 0 ? NULL : c->prefix;
+    assert_int_equal(elman_rnn_info_from_safetensors(st, prefix, &info, err, sizeof(err)),
+                     ELMAN_OK);
+    if (strcmp(c->nl, "-") != 0)
+        info.config.nonlinearity = strcmp(c->nl, "relu") == 0 ? ELMAN_RELU : ELMAN_TANH;
+    if (strcmp(c->layout, "-") != 0)
+        info.config.batch_first = strcmp(c->layout, "bf") == 0;
+    elman_rnn *rnn;
+    assert_int_equal(elman_rnn_from_safetensors(st, &info, &rnn, err, sizeof(err)), ELMAN_OK);
+    elman_safetensors_free(st);
+
+    elman_array x, y, hn, h0 = {0}, len = {0};
+    path_of(path, sizeof(path), c->name, ".x.npy");
+    assert_int_equal(elman_npy_read(path, &x, err, sizeof(err)), ELMAN_OK);
+    float *xf = malloc(x.count * sizeof(float)), *h0f = NULL;
+    assert_int_equal(elman_array_to_float(&x, xf, err, sizeof(err)), ELMAN_OK);
+    const int batched = x.ndim == 3;
+    const int T = (int)(batched && info.config.batch_first ? x.shape[1] : x.shape[0]);
+    const int B = batched ? (int)(info.config.batch_first ? x.shape[0] : x.shape[1]) : 1;
+    int *lengths = NULL;
+    if (c->h0) {
+        path_of(path, sizeof(path), c->name, ".h0.npy");
+        assert_int_equal(elman_npy_read(path, &h0, err, sizeof(err)), ELMAN_OK);
+        h0f = malloc(h0.count * sizeof(float));
+        assert_int_equal(elman_array_to_float(&h0, h0f, err, sizeof(err)), ELMAN_OK);
+    }
+    if (c->lengths) {
+        path_of(path, sizeof(path), c->name, ".lengths.npy");
+        assert_int_equal(elman_npy_read(path, &len, err, sizeof(err)), ELMAN_OK);
+        lengths = malloc((size_t)B * sizeof(int));
+        for (int b = 0; b < B; b++)
+            lengths[b] = len.dtype == ELMAN_DTYPE_I32 ? ((int *)len.data)[b]
+                                                      : (int)((long long *)len.data)[b];
+    }
+    path_of(path, sizeof(path), c->name, ".y.npy");
+    double *want_y = read_doubles(path, &y);
+    path_of(path, sizeof(path), c->name, ".hn.npy");
+    double *want_hn = read_doubles(path, &hn);
+    float *out = malloc(y.count * sizeof(float)), *h_n = malloc(hn.count * sizeof(float));
+    assert_int_equal(elman_rnn_forward(rnn, B, T, xf, lengths, h0f, out, h_n, NULL, 0),
+                     ELMAN_OK);
+    int ok = tu_compare(c->name, out, want_y, y.count) < 0 &&
+             tu_compare(c->name, h_n, want_hn, hn.count) < 0;
+
+    /* The one-call loader agrees when the file's own settings apply. */
+    if (strcmp(c->nl, "-") == 0 && strcmp(c->layout, "-") == 0) {
+        elman_rnn *rnn2;
+        elman_rnn_info info2;
+        path_of(path, sizeof(path), c->name, ".safetensors");
+        assert_int_equal(elman_rnn_load(path, prefix, &rnn2, &info2, err, sizeof(err)),
+                         ELMAN_OK);
+        assert_memory_equal(&info2, &info, sizeof(info));
+        float *out2 = malloc(y.count * sizeof(float));
+        assert_int_equal(elman_rnn_forward(rnn2, B, T, xf, lengths, h0f, out2, NULL, NULL, 0),
+                         ELMAN_OK);
+        ok &= memcmp(out, out2, y.count * sizeof(float)) == 0;
+        free(out2);
+        elman_rnn_free(rnn2);
+    }
+    elman_rnn_free(rnn);
+    elman_array_free(&x);
+    elman_array_free(&y);
+    elman_array_free(&hn);
+    elman_array_free(&h0);
+    elman_array_free(&len);
+    free(xf);
+    free(h0f);
+    free(lengths);
+    free(want_y);
+    free(want_hn);
+    free(out);
+    free(h_n);
+    return ok;
+}
+
+static void test_round_trips(void **state)
+{
+    (void)state;
+    char path[512], line[512];
+    path_of(path, sizeof(path), "cases", ".txt");
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int run = 0, failed = 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        rt_case c;
+        assert_int_equal(sscanf(line, "%63s %63s %7s %7s %d %d", c.name, c.prefix, c.nl,
+                                c.layout, &c.h0, &c.lengths),
+                         6);
+        run++;
+        if (!run_case(&c)) {
+            print_error("round trip %s failed\n", c.name);
+            failed++;
+        }
+    }
+    fclose(f);
+    print_message("%d round trips, %d failed\n", run, failed);
+    assert_true(run >= 15);
+    assert_int_equal(failed, 0);
+}
+
+static void info_of(const char *name, const char *prefix, elman_rnn_info *info)
+{
+    char err[ELMAN_IO_ERROR_SIZE];
+    elman_safetensors *st = read_model(name);
+    int rc = elman_rnn_info_from_safetensors(st, prefix, info, err, sizeof(err));
+    if (rc != ELMAN_OK)
+        print_error("%s: %s\n", name, err);
+    assert_int_equal(rc, ELMAN_OK);
+    elman_safetensors_free(st);
+}
+
+static void test_inferred_configuration(void **state)
+{
+    (void)state;
+    elman_rnn_info info;
+    info_of("basic", NULL, &info);
+    assert_int_equal(info.config.input_size, 3);
+    assert_int_equal(info.config.hidden_size, 4);
+    assert_int_equal(info.config.num_layers, 1);
+    assert_int_equal(info.config.bias, ELMAN_BIAS_BOTH);
+    assert_int_equal(info.config.bidirectional, 0);
+    assert_int_equal(info.config.nonlinearity, ELMAN_TANH);
+    assert_int_equal(info.nonlinearity_from_metadata, 1);
+    assert_int_equal(info.batch_first_from_metadata, 1);
+    assert_int_equal(info.dtype, ELMAN_DTYPE_F32);
+    assert_int_equal(info.num_parameters, 4 * 3 + 4 * 4 + 4 + 4);
+    assert_string_equal(info.prefix, "");
+
+    info_of("meta_relu_bf_h0_len", NULL, &info);
+    assert_int_equal(info.config.nonlinearity, ELMAN_RELU);
+    assert_int_equal(info.config.batch_first, 1);
+
+    info_of("l3_bi_nobias_h0_len", NULL, &info);
+    assert_int_equal(info.config.num_layers, 3);
+    assert_int_equal(info.config.bidirectional, 1);
+    assert_int_equal(info.config.bias, ELMAN_BIAS_NONE);
+    assert_int_equal(info.num_parameters, 2 * (4 * 3 + 16) + 4 * (4 * 8 + 16));
+
+    info_of("no_metadata", NULL, &info);
+    assert_int_equal(info.nonlinearity_from_metadata, 0);
+    assert_int_equal(info.batch_first_from_metadata, 0);
+    assert_int_equal(info.config.nonlinearity, ELMAN_TANH);
+    assert_int_equal(info.config.batch_first, 0);
+    assert_int_equal(info.config.num_layers, 2);
+
+    info_of("f16_model", NULL, &info);
+    assert_int_equal(info.dtype, ELMAN_DTYPE_F16);
+    info_of("bf16_model", NULL, &info);
+    assert_int_equal(info.dtype, ELMAN_DTYPE_BF16);
+    info_of("f64_model", NULL, &info);
+    assert_int_equal(info.dtype, ELMAN_DTYPE_F64);
+}
+
+static void test_prefixes(void **state)
+{
+    (void)state;
+    char err[ELMAN_IO_ERROR_SIZE];
+    elman_rnn_info info;
+    info_of("prefix_given", "rnn.", &info);
+    assert_string_equal(info.prefix, "rnn.");
+    assert_int_equal(info.config.num_layers, 2);
+    info_of("prefix_given", NULL, &info); /* detected */
+    assert_string_equal(info.prefix, "rnn.");
+    info_of("prefix_given", "rnn", &info); /* the '.' is added */
+    assert_string_equal(info.prefix, "rnn.");
+    info_of("prefix_nodot", "encoder.rnn", &info);
+    assert_string_equal(info.prefix, "encoder.rnn.");
+    info_of("prefix_nodot", NULL, &info);
+    assert_string_equal(info.prefix, "encoder.rnn.");
+
+    elman_safetensors *st = read_model("prefix_given");
+    assert_int_equal(elman_rnn_info_from_safetensors(st, "", &info, err, sizeof(err)),
+                     ELMAN_ERR_SHAPE);
+    assert_non_null(strstr(err, "\"rnn.\"")); /* names the prefix it has */
+    assert_int_equal(elman_rnn_info_from_safetensors(st, "encoder.", &info, err, sizeof(err)),
+                     ELMAN_ERR_SHAPE);
+    assert_int_equal(elman_rnn_info_from_safetensors(st, "fc.", &info, err, sizeof(err)),
+                     ELMAN_ERR_SHAPE);
+    char longp[300];
+    memset(longp, 'a', sizeof(longp) - 1);
+    longp[sizeof(longp) - 1] = '\0';
+    assert_int_equal(elman_rnn_info_from_safetensors(st, longp, &info, err, sizeof(err)),
+                     ELMAN_ERR_UNSUPPORTED);
+    elman_safetensors_free(st);
+
+    st = read_model("bad/st_two_rnns");
+    assert_int_equal(elman_rnn_info_from_safetensors(st, NULL, &info, err, sizeof(err)),
+                     ELMAN_ERR_SHAPE);
+    assert_non_null(strstr(err, "several"));
+    assert_int_equal(elman_rnn_info_from_safetensors(st, "dec.", &info, err, sizeof(err)),
+                     ELMAN_OK);
+    assert_string_equal(info.prefix, "dec.");
+    elman_safetensors_free(st);
+}
+
+static void test_double_weights_and_tampering(void **state)
+{
+    (void)state;
+    char err[ELMAN_IO_ERROR_SIZE];
+    elman_safetensors *st = read_model("f64_model");
+    elman_rnn_info info;
+    assert_int_equal(elman_rnn_info_from_safetensors(st, NULL, &info, err, sizeof(err)),
+                     ELMAN_OK);
+    const double *w_ih, *w_hh, *b_ih, *b_hh;
+    assert_int_equal(elman_rnn_weights_from_safetensors(st, &info, 1, 1, &w_ih, &w_hh, &b_ih,
+                                                        &b_hh, err, sizeof(err)),
+                     ELMAN_OK);
+    const elman_tensor *t = elman_safetensors_find(st, "weight_hh_l1_reverse");
+    assert_ptr_equal(w_hh, t->data);
+    assert_ptr_equal(w_ih, elman_safetensors_find(st, "weight_ih_l1_reverse")->data);
+    assert_ptr_equal(b_hh, elman_safetensors_find(st, "bias_hh_l1_reverse")->data);
+    assert_non_null(b_ih);
+    assert_int_equal(elman_rnn_weights_from_safetensors(st, &info, 2, 0, &w_ih, NULL, NULL,
+                                                        NULL, err, sizeof(err)),
+                     ELMAN_ERR_INVALID_INDEX);
+    assert_int_equal(elman_rnn_weights_from_safetensors(st, &info, 0, 2, &w_ih, NULL, NULL,
+                                                        NULL, err, sizeof(err)),
+                     ELMAN_ERR_INVALID_INDEX);
+
+    /* A configuration that is not the file's is refused. */
+    elman_rnn *rnn = (elman_rnn *)1;
+    elman_rnn_info bad = info;
+    bad.config.hidden_size++;
+    assert_int_equal(elman_rnn_from_safetensors(st, &bad, &rnn, err, sizeof(err)),
+                     ELMAN_ERR_INVALID_CONFIG);
+    assert_null(rnn);
+    bad = info;
+    bad.config.bidirectional = 0;
+    assert_int_equal(elman_rnn_from_safetensors(st, &bad, &rnn, err, sizeof(err)),
+                     ELMAN_ERR_INVALID_CONFIG);
+    bad = info;
+    bad.config.nonlinearity = ELMAN_SOFTPLUS + 1; /* elman_rnn_create() says what is wrong */
+    assert_int_equal(elman_rnn_from_safetensors(st, &bad, &rnn, err, sizeof(err)),
+                     ELMAN_ERR_INVALID_CONFIG);
+    bad = info;
+    strcpy(bad.prefix, "x.");
+    assert_int_equal(elman_rnn_from_safetensors(st, &bad, &rnn, err, sizeof(err)),
+                     ELMAN_ERR_SHAPE);
+    assert_int_equal(elman_rnn_from_safetensors(NULL, &info, &rnn, err, sizeof(err)),
+                     ELMAN_ERR_NULL_ARGUMENT);
+    assert_int_equal(elman_rnn_from_safetensors(st, &info, NULL, err, sizeof(err)),
+                     ELMAN_ERR_NULL_ARGUMENT);
+    assert_int_equal(elman_rnn_info_from_safetensors(st, NULL, NULL, err, sizeof(err)),
+                     ELMAN_ERR_NULL_ARGUMENT);
+    elman_safetensors_free(st);
+
+    st = read_model("prefix_detected"); /* no bias */
+    assert_int_equal(elman_rnn_info_from_safetensors(st, NULL, &info, err, sizeof(err)),
+                     ELMAN_OK);
+    b_ih = b_hh = (const double *)1;
+    assert_int_equal(elman_rnn_weights_from_safetensors(st, &info, 1, 0, &w_ih, &w_hh, &b_ih,
+                                                        &b_hh, err, sizeof(err)),
+                     ELMAN_OK);
+    assert_null(b_ih);
+    assert_null(b_hh);
+    elman_safetensors_free(st);
+}
+
+/* The model files of tests/data/io/bad, through elman_rnn_load(). */
+static void test_bad_model_files(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file;
+        int code;
+        const char *in_message;
+    } cases[] = {
+        {"st_truncated", ELMAN_ERR_FORMAT, "out of range"},
+        {"st_short", ELMAN_ERR_FORMAT, "too short"},
+        {"st_empty", ELMAN_ERR_FORMAT, "too short"},
+        {"st_header_beyond_file", ELMAN_ERR_FORMAT, "exceeds"},
+        {"st_header_absurd", ELMAN_ERR_FORMAT, "absurd"},
+        {"st_invalid_json", ELMAN_ERR_FORMAT, "JSON"},
+        {"st_not_object", ELMAN_ERR_FORMAT, NULL},
+        {"st_trailing_garbage_header", ELMAN_ERR_FORMAT, "after its JSON"},
+        {"st_offsets_out_of_range", ELMAN_ERR_FORMAT, "out of range"},
+        {"st_offsets_overlap", ELMAN_ERR_FORMAT, "overlap"},
+        {"st_offsets_mismatch_shape", ELMAN_ERR_FORMAT, "needs 80"},
+        {"st_data_gap", ELMAN_ERR_FORMAT, "no tensor"},
+        {"st_missing_tensor", ELMAN_ERR_SHAPE, "missing tensor bias_hh_l0"},
+        {"st_layer_gap", ELMAN_ERR_SHAPE, "missing tensor weight_ih_l1"},
+        {"st_wrong_shape", ELMAN_ERR_SHAPE, "weight_hh_l1: shape [4, 5], expected [4, 4]"},
+        {"st_wrong_input_shape", ELMAN_ERR_SHAPE, "weight_ih_l1: shape [4, 5], expected [4, 4]"},
+        {"st_duplicate_name", ELMAN_ERR_FORMAT, "twice"},
+        {"st_int_weights", ELMAN_ERR_UNSUPPORTED, "I32"},
+        {"st_unknown_dtype", ELMAN_ERR_UNSUPPORTED, "Q7"},
+        {"st_bad_nonlinearity", ELMAN_ERR_INVALID_CONFIG, "gelu"},
+        {"st_bad_batch_first", ELMAN_ERR_INVALID_CONFIG, "maybe"},
+        {"st_metadata_not_string", ELMAN_ERR_FORMAT, "not a string"},
+        {"st_metadata_contradicts", ELMAN_ERR_SHAPE, "num_layers 3"},
+        {"st_no_rnn", ELMAN_ERR_SHAPE, "no nn.RNN"},
+        {"st_two_rnns", ELMAN_ERR_SHAPE, "several"},
+        {"st_half_reverse", ELMAN_ERR_SHAPE, "weight_hh_l0_reverse"},
+        {"st_lstm_projection", ELMAN_ERR_SHAPE, "weight_hr_l0"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char path[512], err[ELMAN_IO_ERROR_SIZE] = "";
+        snprintf(path, sizeof(path), "%s/bad/%s.safetensors", g_dir, cases[i].file);
+        elman_rnn *rnn = (elman_rnn *)1;
+        int rc = elman_rnn_load(path, NULL, &rnn, NULL, err, sizeof(err));
+        if (rc != cases[i].code || rnn != NULL || strstr(err, cases[i].file) == NULL ||
+            (cases[i].in_message != NULL && strstr(err, cases[i].in_message) == NULL)) {
+            print_error("%s: got %d (%s), expected %d containing '%s'\n", cases[i].file, rc, err,
+                        cases[i].code, cases[i].in_message ? cases[i].in_message : "");
+            fail();
+        }
+    }
+}
+
+/* Inconsistent RNN tensors built in memory. */
+static void test_bad_rnn_tensors(void **state)
+{
+    (void)state;
+#define T(name, shape, off0, off1)                                                          \
+    "\"" name "\":{\"dtype\":\"F32\",\"shape\":" shape ",\"data_offsets\":[" #off0 "," #off1 \
+    "]}"
+    static const struct {
+        const char *what, *header;
+        size_t data;
+        int code;
+    } cases[] = {
+        {"weight_hh not square", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,3]", 24, 48) "}", 48, ELMAN_ERR_SHAPE},
+        {"weight_ih 1-D", "{" T("weight_ih_l0", "[2]", 0, 8) "," T("weight_hh_l0", "[2,2]", 8, 24) "}", 24, ELMAN_ERR_SHAPE},
+        {"weight_ih rows", "{" T("weight_ih_l0", "[3,3]", 0, 36) "," T("weight_hh_l0", "[2,2]", 36, 52) "}", 52, ELMAN_ERR_SHAPE},
+        {"hidden size 0", "{" T("weight_ih_l0", "[0,3]", 0, 0) "," T("weight_hh_l0", "[0,0]", 0, 0) "}", 0, ELMAN_ERR_SHAPE},
+        {"input size 0", "{" T("weight_ih_l0", "[2,0]", 0, 0) "," T("weight_hh_l0", "[2,2]", 0, 16) "}", 16, ELMAN_ERR_SHAPE},
+        {"no weight_hh_l0", "{" T("weight_ih_l0", "[2,3]", 0, 24) "}", 24, ELMAN_ERR_SHAPE},
+        {"leading zero", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) "," T("weight_hh_l01", "[2,2]", 40, 56) "}", 56, ELMAN_ERR_SHAPE},
+        {"bad suffix", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) "," T("weight_hh_l0_forward", "[2,2]", 40, 56) "}", 56, ELMAN_ERR_SHAPE},
+        {"one bias only", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) "," T("bias_ih_l0", "[2]", 40, 48) "}", 48, ELMAN_ERR_SHAPE},
+        {"bias of the wrong size", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) "," T("bias_ih_l0", "[3]", 40, 52) "," T("bias_hh_l0", "[2]", 52, 60) "}", 60, ELMAN_ERR_SHAPE},
+        {"bias 2-D", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) "," T("bias_ih_l0", "[1,2]", 40, 48) "," T("bias_hh_l0", "[2]", 48, 56) "}", 56, ELMAN_ERR_SHAPE},
+        {"a layer far away", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) "," T("weight_hh_l999999", "[2,2]", 40, 56) "}", 56, ELMAN_ERR_SHAPE},
+        {"a layer index too long", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) "," T("weight_hh_l9999999", "[2,2]", 40, 56) "}", 56, ELMAN_ERR_SHAPE},
+    };
+#undef T
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        it_buf b = it_safetensors(cases[i].header, (size_t)-1, NULL, cases[i].data);
+        elman_safetensors *st;
+        char err[ELMAN_IO_ERROR_SIZE];
+        int rc = elman_safetensors_parse(b.data, b.size, &st, err, sizeof(err));
+        if (rc != ELMAN_OK)
+            print_error("%s: %s\n", cases[i].what, err);
+        assert_int_equal(rc, ELMAN_OK);
+        elman_rnn_info info;
+        rc = elman_rnn_info_from_safetensors(st, NULL, &info, err, sizeof(err));
+        if (rc != cases[i].code) {
+            print_error("%s: got %d (%s), expected %d\n", cases[i].what, rc, err, cases[i].code);
+            fail();
+        }
+        elman_safetensors_free(st);
+        it_free(&b);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s DATA_DIR (tests/data/io)\n", argv[0]);
+        return 2;
+    }
+    g_dir = argv[1];
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_inferred_configuration),
+        cmocka_unit_test(test_prefixes),
+        cmocka_unit_test(test_double_weights_and_tampering),
+        cmocka_unit_test(test_bad_model_files),
+        cmocka_unit_test(test_bad_rnn_tensors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

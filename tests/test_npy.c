@@ -1,0 +1,285 @@
+/* The .npy reader and writer: every accepted dtype and version, round trips,
+ * atomic writes, and a battery of malformed files with exact error codes. */
+#include "cmocka_wrap.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elman_io.h"
+#include "iotest.h"
+
+#define DICT(descr, fortran, shape) \
+    "{'descr': '" descr "', 'fortran_order': " fortran ", 'shape': " shape ", }"
+
+static int parse(const it_buf *b, elman_array *a, char *err, size_t n)
+{
+    return elman_npy_parse(b->data, b->size, a, err, n);
+}
+
+static void test_read_each_dtype(void **state)
+{
+    (void)state;
+    char err[ELMAN_IO_ERROR_SIZE];
+    elman_array a;
+
+    const float f[6] = {1, 2, 3, 4, 5, -6.5f};
+    it_buf b = it_npy(1, 0, DICT("<f4", "False", "(2, 3)"), (size_t)-1, f, sizeof(f));
+    assert_int_equal(parse(&b, &a, err, sizeof(err)), ELMAN_OK);
+    assert_int_equal(a.dtype, ELMAN_DTYPE_F32);
+    assert_int_equal(a.ndim, 2);
+    assert_int_equal(a.shape[0], 2);
+    assert_int_equal(a.shape[1], 3);
+    assert_int_equal(a.count, 6);
+    assert_memory_equal(a.data, f, sizeof(f));
+    float out[6];
+    assert_int_equal(elman_array_to_float(&a, out, err, sizeof(err)), ELMAN_OK);
+    assert_memory_equal(out, f, sizeof(f));
+    elman_array_free(&a);
+    assert_null(a.data);
+    it_free(&b);
+
+    const double d[3] = {0.1, -2, 1e300};
+    b = it_npy(2, 0, "{\"shape\": (3,), \"fortran_order\": False, \"descr\": \"<f8\"}",
+               (size_t)-1, d, sizeof(d));
+    assert_int_equal(parse(&b, &a, err, sizeof(err)), ELMAN_OK);
+    assert_int_equal(a.dtype, ELMAN_DTYPE_F64);
+    assert_int_equal(a.ndim, 1);
+    assert_memory_equal(a.data, d, sizeof(d));
+    assert_int_equal(elman_array_to_float(&a, out, err, sizeof(err)), ELMAN_OK);
+    assert_true(out[0] == 0.1f && out[1] == -2.0f);
+    elman_array_free(&a);
+    it_free(&b);
+
+    const int32_t i4[2] = {7, -1};
+    b = it_npy(3, 0, DICT("<i4", "False", "(2,)"), (size_t)-1, i4, sizeof(i4));
+    assert_int_equal(parse(&b, &a, err, sizeof(err)), ELMAN_OK);
+    assert_int_equal(a.dtype, ELMAN_DTYPE_I32);
+    assert_memory_equal(a.data, i4, sizeof(i4));
+    assert_int_equal(elman_array_to_float(&a, out, err, sizeof(err)), ELMAN_ERR_UNSUPPORTED);
+    elman_array_free(&a);
+    it_free(&b);
+
+    const int64_t i8[1] = {1LL << 40};
+    b = it_npy(1, 0, DICT("<i8", "False", "()"), (size_t)-1, i8, sizeof(i8));
+    assert_int_equal(parse(&b, &a, err, sizeof(err)), ELMAN_OK);
+    assert_int_equal(a.dtype, ELMAN_DTYPE_I64);
+    assert_int_equal(a.ndim, 0);
+    assert_int_equal(a.count, 1);
+    assert_memory_equal(a.data, i8, sizeof(i8));
+    elman_array_free(&a);
+    it_free(&b);
+
+    /* Zero elements; Fortran order where it is the same memory as C order;
+     * a header without the trailing comma and with Python 2 longs. */
+    b = it_npy(1, 0, DICT("<f4", "False", "(0, 3)"), (size_t)-1, NULL, 0);
+    assert_int_equal(parse(&b, &a, err, sizeof(err)), ELMAN_OK);
+    assert_int_equal(a.count, 0);
+    assert_null(a.data);
+    elman_array_free(&a);
+    it_free(&b);
+    b = it_npy(1, 0, DICT("<f4", "True", "(1, 3, 1)"), (size_t)-1, f, 12);
+    assert_int_equal(parse(&b, &a, err, sizeof(err)), ELMAN_OK);
+    elman_array_free(&a);
+    it_free(&b);
+    b = it_npy(1, 0, "{'descr':'<f4','fortran_order':False,'shape':(2L,3L)}", (size_t)-1, f,
+               sizeof(f));
+    assert_int_equal(parse(&b, &a, err, sizeof(err)), ELMAN_OK);
+    assert_int_equal(a.shape[1], 3);
+    elman_array_free(&a);
+    it_free(&b);
+    elman_array_free(NULL);
+}
+
+typedef struct bad_case {
+    const char *what;
+    int major, minor;
+    const char *dict;
+    size_t hlen;      /* (size_t)-1: the header's own */
+    size_t data_size; /* bytes of data after the header */
+    int code;
+    const char *in_message;
+} bad_case;
+
+#define OWN ((size_t)-1)
+static const bad_case bad_cases[] = {
+    {"version 4.0", 4, 0, DICT("<f4", "False", "(2,)"), OWN, 8, ELMAN_ERR_UNSUPPORTED, "version 4.0"},
+    {"version 1.1", 1, 1, DICT("<f4", "False", "(2,)"), OWN, 8, ELMAN_ERR_UNSUPPORTED, "version"},
+    {"header length beyond the file", 1, 0, DICT("<f4", "False", "(2,)"), 5000, 8,
+     ELMAN_ERR_FORMAT, "exceeds"},
+    {"v2 header length beyond the file", 2, 0, DICT("<f4", "False", "(2,)"), 0xffffffffu, 8,
+     ELMAN_ERR_FORMAT, "exceeds"},
+    {"data shorter than the shape", 1, 0, DICT("<f4", "False", "(2, 3)"), OWN, 20,
+     ELMAN_ERR_FORMAT, "truncated"},
+    {"data longer than the shape", 1, 0, DICT("<f4", "False", "(2,)"), OWN, 12, ELMAN_ERR_FORMAT,
+     "holds 12"},
+    {"big-endian", 1, 0, DICT(">f4", "False", "(2,)"), OWN, 8, ELMAN_ERR_UNSUPPORTED,
+     "big-endian"},
+    {"native byte order", 1, 0, DICT("=f4", "False", "(2,)"), OWN, 8, ELMAN_ERR_UNSUPPORTED, NULL},
+    {"object array", 1, 0, DICT("|O", "False", "(2,)"), OWN, 16, ELMAN_ERR_UNSUPPORTED, "'|O'"},
+    {"float16", 1, 0, DICT("<f2", "False", "(2,)"), OWN, 4, ELMAN_ERR_UNSUPPORTED, "'<f2'"},
+    {"unicode strings", 1, 0, DICT("<U5", "False", "(2,)"), OWN, 40, ELMAN_ERR_UNSUPPORTED, NULL},
+    {"uint8", 1, 0, DICT("|u1", "False", "(2,)"), OWN, 2, ELMAN_ERR_UNSUPPORTED, NULL},
+    {"structured dtype", 1, 0, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }",
+     OWN, 8, ELMAN_ERR_UNSUPPORTED, "structured"},
+    {"Fortran order", 1, 0, DICT("<f4", "True", "(2, 3)"), OWN, 24, ELMAN_ERR_UNSUPPORTED,
+     "Fortran"},
+    {"missing shape", 1, 0, "{'descr': '<f4', 'fortran_order': False}", OWN, 4,
+     ELMAN_ERR_FORMAT, "lacks the key 'shape'"},
+    {"missing descr", 1, 0, "{'fortran_order': False, 'shape': (1,)}", OWN, 4, ELMAN_ERR_FORMAT,
+     "descr"},
+    {"extra key", 1, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}", OWN,
+     4, ELMAN_ERR_FORMAT, "unexpected"},
+    {"repeated key", 1, 0, "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,)}",
+     OWN, 4, ELMAN_ERR_FORMAT, "repeated"},
+    {"not a dict", 1, 0, "[1, 2]", OWN, 0, ELMAN_ERR_FORMAT, "not a dict"},
+    {"shape not a tuple", 1, 0, DICT("<f4", "False", "(3)"), OWN, 12, ELMAN_ERR_FORMAT, "shape"},
+    {"shape a list", 1, 0, DICT("<f4", "False", "[3]"), OWN, 12, ELMAN_ERR_FORMAT, "shape"},
+    {"negative dimension", 1, 0, DICT("<f4", "False", "(-1,)"), OWN, 0, ELMAN_ERR_FORMAT, "shape"},
+    {"shape overflowing", 1, 0, DICT("<f4", "False", "(4294967296, 4294967296, 4294967296)"),
+     OWN, 0, ELMAN_ERR_FORMAT, "too large"},
+    {"dimension overflowing", 1, 0, DICT("<f4", "False", "(99999999999999999999999,)"), OWN, 0,
+     ELMAN_ERR_FORMAT, "shape"},
+    {"nine dimensions", 1, 0, DICT("<f4", "False", "(1, 1, 1, 1, 1, 1, 1, 1, 1)"), OWN, 4,
+     ELMAN_ERR_UNSUPPORTED, "dimensions"},
+    {"fortran_order not a bool", 1, 0, DICT("<f4", "maybe", "(1,)"), OWN, 4, ELMAN_ERR_FORMAT,
+     "fortran_order"},
+    {"text after the dict", 1, 0, DICT("<f4", "False", "(1,)") " x", OWN, 4, ELMAN_ERR_FORMAT,
+     "after its dict"},
+    {"unterminated string", 1, 0, "{'descr: '<f4', 'fortran_order': False, 'shape': (1,)}", OWN,
+     4, ELMAN_ERR_FORMAT, NULL},
+    {"unterminated dict", 1, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,)", OWN,
+     4, ELMAN_ERR_FORMAT, NULL},
+};
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+        const bad_case *c = &bad_cases[i];
+        unsigned char *zeros = calloc(1, c->data_size + 1);
+        it_buf b = it_npy(c->major, c->minor, c->dict, c->hlen, zeros, c->data_size);
+        free(zeros);
+        elman_array a;
+        char err[ELMAN_IO_ERROR_SIZE] = "";
+        int rc = parse(&b, &a, err, sizeof(err));
+        if (rc != c->code || a.data != NULL || err[0] == '\0' ||
+            (c->in_message != NULL && strstr(err, c->in_message) == NULL)) {
+            print_error("case '%s': got %d (%s), expected %d containing '%s'\n", c->what, rc,
+                        err, c->code, c->in_message ? c->in_message : "");
+            fail();
+        }
+        it_free(&b);
+    }
+}
+
+static void test_bad_magic_and_truncation(void **state)
+{
+    (void)state;
+    elman_array a;
+    char err[ELMAN_IO_ERROR_SIZE];
+    assert_int_equal(elman_npy_parse("", 0, &a, err, sizeof(err)), ELMAN_ERR_FORMAT);
+    assert_int_equal(elman_npy_parse("\x93NUMPZ\x01\x00\x00\x00", 10, &a, err, sizeof(err)),
+                     ELMAN_ERR_FORMAT);
+    assert_non_null(strstr(err, "magic"));
+    assert_int_equal(elman_npy_parse(NULL, 3, &a, err, sizeof(err)), ELMAN_ERR_NULL_ARGUMENT);
+    /* Every truncation of a good file fails cleanly. */
+    const float f[6] = {0};
+    it_buf b = it_npy(2, 0, DICT("<f4", "False", "(2, 3)"), (size_t)-1, f, sizeof(f));
+    for (size_t n = 0; n < b.size; n++)
+        assert_int_equal(elman_npy_parse(b.data, n, &a, err, sizeof(err)), ELMAN_ERR_FORMAT);
+    assert_int_equal(elman_npy_parse(b.data, b.size, &a, err, sizeof(err)), ELMAN_OK);
+    elman_array_free(&a);
+    /* A NUL byte in the header. */
+    b.data[20] = '\0';
+    assert_int_equal(parse(&b, &a, err, sizeof(err)), ELMAN_ERR_FORMAT);
+    it_free(&b);
+    assert_int_equal(elman_npy_read("/nonexistent/x.npy", &a, err, sizeof(err)), ELMAN_ERR_IO);
+    assert_non_null(strstr(err, "/nonexistent/x.npy"));
+}
+
+static void test_write_read_round_trip(void **state)
+{
+    (void)state;
+    const char *dir = it_tempdir(0);
+    char path[512], err[ELMAN_IO_ERROR_SIZE];
+    snprintf(path, sizeof(path), "%s/a.npy", dir);
+    const float f[24] = {1, -2, 3.5f, 1e-30f, 0, 6};
+    const double d[3] = {0.1, 1e300, -0.0};
+    static const struct {
+        int dtype, ndim;
+        size_t shape[3];
+    } cases[] = {{ELMAN_DTYPE_F32, 3, {2, 3, 4}}, {ELMAN_DTYPE_F32, 1, {5, 0, 0}},
+                 {ELMAN_DTYPE_F32, 0, {0, 0, 0}}, {ELMAN_DTYPE_F64, 2, {3, 1, 0}},
+                 {ELMAN_DTYPE_F32, 2, {0, 7, 0}}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const void *src = cases[i].dtype == ELMAN_DTYPE_F32 ? (const void *)f : (const void *)d;
+        assert_int_equal(elman_npy_write(path, cases[i].dtype, cases[i].ndim, cases[i].shape,
+                                         src, err, sizeof(err)),
+                         ELMAN_OK);
+        elman_array a;
+        assert_int_equal(elman_npy_read(path, &a, err, sizeof(err)), ELMAN_OK);
+        assert_int_equal(a.dtype, cases[i].dtype);
+        assert_int_equal(a.ndim, cases[i].ndim);
+        for (int k = 0; k < a.ndim; k++)
+            assert_int_equal(a.shape[k], cases[i].shape[k]);
+        if (a.count)
+            assert_memory_equal(a.data, src, a.count * elman_dtype_size(a.dtype));
+        elman_array_free(&a);
+        /* numpy's layout: version 1.0, data aligned to 64 bytes. */
+        FILE *fp = fopen(path, "rb");
+        unsigned char head[10];
+        assert_int_equal(fread(head, 1, 10, fp), 10);
+        fclose(fp);
+        assert_memory_equal(head, "\x93NUMPY\x01\x00", 8);
+        assert_int_equal((10 + head[8] + 256 * head[9]) % 64, 0);
+    }
+    assert_int_equal(it_dir_entries(dir), 1); /* no temporary file left */
+    it_rmdir(dir);
+}
+
+static void test_write_errors_leave_nothing(void **state)
+{
+    (void)state;
+    const char *dir = it_tempdir(0);
+    char path[512], err[ELMAN_IO_ERROR_SIZE];
+    const float f[2] = {1, 2};
+    const size_t shape[1] = {2};
+    snprintf(path, sizeof(path), "%s/missing/y.npy", dir);
+    assert_int_equal(elman_npy_write(path, ELMAN_DTYPE_F32, 1, shape, f, err, sizeof(err)),
+                     ELMAN_ERR_IO);
+    assert_non_null(strstr(err, "missing/y.npy"));
+    /* The target is a directory: the temporary file is removed. */
+    snprintf(path, sizeof(path), "%s/sub", dir);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "mkdir '%s'", path);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(elman_npy_write(path, ELMAN_DTYPE_F32, 1, shape, f, err, sizeof(err)),
+                     ELMAN_ERR_IO);
+    assert_int_equal(it_dir_entries(dir), 1);
+    remove(path);
+    snprintf(path, sizeof(path), "%s/y.npy", dir);
+    assert_int_equal(elman_npy_write(path, ELMAN_DTYPE_I32, 1, shape, f, err, sizeof(err)),
+                     ELMAN_ERR_UNSUPPORTED);
+    assert_int_equal(elman_npy_write(path, ELMAN_DTYPE_F32, 9, shape, f, err, sizeof(err)),
+                     ELMAN_ERR_INVALID_SIZE);
+    assert_int_equal(elman_npy_write(path, ELMAN_DTYPE_F32, 1, shape, NULL, err, sizeof(err)),
+                     ELMAN_ERR_NULL_ARGUMENT);
+    assert_int_equal(elman_npy_write(NULL, ELMAN_DTYPE_F32, 1, shape, f, err, sizeof(err)),
+                     ELMAN_ERR_NULL_ARGUMENT);
+    assert_int_equal(it_dir_entries(dir), 0);
+    it_rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_read_each_dtype),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_bad_magic_and_truncation),
+        cmocka_unit_test(test_write_read_round_trip),
+        cmocka_unit_test(test_write_errors_leave_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

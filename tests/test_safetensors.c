@@ -1,0 +1,308 @@
+/* The safetensors reader: every dtype's conversion, metadata, lookups, and
+ * a battery of malformed files, each with its exact error code. */
+#include "cmocka_wrap.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elman_io.h"
+#include "iotest.h"
+
+static int parse(const it_buf *b, elman_safetensors **st, char *err, size_t n)
+{
+    return elman_safetensors_parse(b->data, b->size, st, err, n);
+}
+
+static void test_every_dtype(void **state)
+{
+    (void)state;
+    /* Data, in offset order: F32 [2], F64 [2], F16 [6], BF16 [3], I64 [],
+     * BOOL [0], U8 [3]. */
+    unsigned char data[8 + 16 + 12 + 6 + 8 + 0 + 3];
+    size_t o = 0;
+    const float f32[2] = {1.5f, -0.1f};
+    memcpy(data + o, f32, 8), o += 8; /* the test machine is little-endian */
+    const double f64[2] = {0.1, -1e300};
+    memcpy(data + o, f64, 16), o += 16;
+    const unsigned short f16[6] = {0x3c00, 0xc100, 0x7bff, 0x0001, 0x7c00, 0x7e00};
+    memcpy(data + o, f16, 12), o += 12;
+    const unsigned short bf16[3] = {0x3f80, 0xc040, 0x0001};
+    memcpy(data + o, bf16, 6), o += 6;
+    const long long i64 = -7;
+    memcpy(data + o, &i64, 8), o += 8;
+    memcpy(data + o, "\x01\x02\x03", 3), o += 3;
+    assert_int_equal(o, sizeof(data));
+    const char *hdr =
+        "{\"a_f32\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+        "\"b_f64\":{\"dtype\":\"F64\",\"shape\":[1,2],\"data_offsets\":[8,24]},"
+        "\"c_f16\":{\"dtype\":\"F16\",\"shape\":[2,3],\"data_offsets\":[24,36]},"
+        "\"d_bf16\":{\"dtype\":\"BF16\",\"shape\":[3],\"data_offsets\":[36,42]},"
+        "\"e_i64\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[42,50]},"
+        "\"f_bool\":{\"dtype\":\"BOOL\",\"shape\":[0,4],\"data_offsets\":[50,50]},"
+        "\"g_u8\":{\"dtype\":\"U8\",\"shape\":[3],\"data_offsets\":[50,53],\"extra\":1},"
+        "\"__metadata__\":{\"format\":\"pt\",\"b\":\"2\"}}   ";
+    it_buf b = it_safetensors(hdr, (size_t)-1, data, sizeof(data));
+    elman_safetensors *st;
+    char err[ELMAN_IO_ERROR_SIZE] = "x";
+    assert_int_equal(parse(&b, &st, err, sizeof(err)), ELMAN_OK);
+    assert_string_equal(err, "");
+    assert_int_equal(elman_safetensors_count(st), 7);
+
+    const elman_tensor *t = elman_safetensors_find(st, "a_f32");
+    assert_non_null(t);
+    assert_int_equal(t->dtype, ELMAN_DTYPE_F32);
+    assert_int_equal(t->ndim, 1);
+    assert_true(t->data[0] == 1.5 && t->data[1] == (double)-0.1f);
+
+    t = elman_safetensors_find(st, "b_f64");
+    assert_int_equal(t->ndim, 2);
+    assert_int_equal(t->shape[0], 1);
+    assert_int_equal(t->shape[1], 2);
+    assert_int_equal(t->count, 2);
+    assert_true(t->data[0] == 0.1 && t->data[1] == -1e300);
+
+    t = elman_safetensors_find(st, "c_f16");
+    assert_true(t->data[0] == 1.0 && t->data[1] == -2.5 && t->data[2] == 65504.0);
+    assert_true(t->data[3] == ldexp(1.0, -24));
+    assert_true(isinf(t->data[4]) && t->data[4] > 0);
+    assert_true(isnan(t->data[5]));
+
+    t = elman_safetensors_find(st, "d_bf16");
+    assert_true(t->data[0] == 1.0 && t->data[1] == -3.0 && t->data[2] == ldexp(1.0, -133));
+
+    t = elman_safetensors_find(st, "e_i64");
+    assert_int_equal(t->ndim, 0);
+    assert_int_equal(t->count, 1);
+    assert_null(t->data); /* integer tensors are checked, not converted */
+
+    t = elman_safetensors_find(st, "f_bool");
+    assert_int_equal(t->count, 0);
+    assert_null(t->data);
+
+    assert_null(elman_safetensors_find(st, "nope"));
+    assert_null(elman_safetensors_find(st, "__metadata__"));
+    assert_string_equal(elman_safetensors_tensor(st, 0)->name, "a_f32");
+    assert_string_equal(elman_safetensors_tensor(st, 6)->name, "g_u8");
+    assert_null(elman_safetensors_tensor(st, 7));
+
+    assert_string_equal(elman_safetensors_metadata(st, "format"), "pt");
+    assert_null(elman_safetensors_metadata(st, "nonlinearity"));
+    assert_int_equal(elman_safetensors_metadata_count(st), 2);
+    const char *k, *v;
+    assert_int_equal(elman_safetensors_metadata_entry(st, 0, &k, &v), ELMAN_OK);
+    assert_string_equal(k, "b");
+    assert_string_equal(v, "2");
+    assert_int_equal(elman_safetensors_metadata_entry(st, 2, &k, &v), ELMAN_ERR_INVALID_INDEX);
+    assert_int_equal(elman_safetensors_metadata_entry(st, 0, NULL, &v), ELMAN_ERR_NULL_ARGUMENT);
+    elman_safetensors_free(st);
+    it_free(&b);
+}
+
+static void test_empty_and_metadata_only(void **state)
+{
+    (void)state;
+    elman_safetensors *st;
+    it_buf b = it_safetensors("{}", (size_t)-1, NULL, 0);
+    assert_int_equal(parse(&b, &st, NULL, 0), ELMAN_OK);
+    assert_int_equal(elman_safetensors_count(st), 0);
+    elman_safetensors_free(st);
+    it_free(&b);
+    b = it_safetensors("{\"__metadata__\":{}}", (size_t)-1, NULL, 0);
+    assert_int_equal(parse(&b, &st, NULL, 0), ELMAN_OK);
+    assert_int_equal(elman_safetensors_metadata_count(st), 0);
+    elman_safetensors_free(st);
+    it_free(&b);
+    elman_safetensors_free(NULL);
+    assert_int_equal(elman_safetensors_count(NULL), 0);
+    assert_null(elman_safetensors_metadata(NULL, "a"));
+}
+
+static void test_null_arguments(void **state)
+{
+    (void)state;
+    elman_safetensors *st = (elman_safetensors *)1;
+    char err[64];
+    assert_int_equal(elman_safetensors_parse(NULL, 5, &st, err, sizeof(err)),
+                     ELMAN_ERR_NULL_ARGUMENT);
+    assert_null(st);
+    assert_int_equal(elman_safetensors_parse("x", 1, NULL, err, sizeof(err)),
+                     ELMAN_ERR_NULL_ARGUMENT);
+    assert_int_equal(elman_safetensors_read(NULL, &st, err, sizeof(err)),
+                     ELMAN_ERR_NULL_ARGUMENT);
+    assert_int_equal(elman_safetensors_read("/nonexistent/m.safetensors", &st, err, sizeof(err)),
+                     ELMAN_ERR_IO);
+    assert_non_null(strstr(err, "/nonexistent/m.safetensors"));
+    /* A one-byte message buffer still gets a terminated (empty) string. */
+    char tiny[1] = {'x'};
+    assert_int_equal(elman_safetensors_parse("x", 1, &st, tiny, 1), ELMAN_ERR_FORMAT);
+    assert_int_equal(tiny[0], '\0');
+}
+
+/* ---- the battery ---- */
+
+typedef struct bad_case {
+    const char *what;
+    const char *header;
+    size_t hlen;      /* (size_t)-1: the header's length */
+    size_t data_size; /* zero bytes of data */
+    int code;
+    const char *in_message; /* a piece of the message, or NULL */
+} bad_case;
+
+#define OWN ((size_t)-1)
+#define E1(dtype, shape, offs) "{\"t\":{\"dtype\":" dtype ",\"shape\":" shape ",\"data_offsets\":" offs "}}"
+
+static const bad_case bad_cases[] = {
+    {"header length beyond the file", "{}", 3, 0, ELMAN_ERR_FORMAT, "exceeds"},
+    {"absurd header length", "{}", (size_t)1 << 62, 0, ELMAN_ERR_FORMAT, "absurd"},
+    {"zero header length", "{}", 0, 0, ELMAN_ERR_FORMAT, NULL},
+    {"header not starting with {", " {}", OWN, 0, ELMAN_ERR_FORMAT, "'{'"},
+    {"invalid JSON", "{\"t\":", OWN, 0, ELMAN_ERR_FORMAT, "not valid JSON"},
+    {"invalid JSON inside", "{\"t\":{\"dtype\":F32}}", OWN, 0, ELMAN_ERR_FORMAT, "JSON"},
+    {"JSON array", "[1]", OWN, 0, ELMAN_ERR_FORMAT, NULL},
+    {"bytes after the JSON", "{} {}", OWN, 0, ELMAN_ERR_FORMAT, "after its JSON"},
+    {"entry not an object", "{\"t\":3}", OWN, 0, ELMAN_ERR_FORMAT, "not an object"},
+    {"no dtype", "{\"t\":{\"shape\":[1],\"data_offsets\":[0,4]}}", OWN, 4, ELMAN_ERR_FORMAT,
+     "no \"dtype\""},
+    {"no shape", "{\"t\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", OWN, 4,
+     ELMAN_ERR_FORMAT, "no \"shape\""},
+    {"no data_offsets", "{\"t\":{\"dtype\":\"F32\",\"shape\":[1]}}", OWN, 4, ELMAN_ERR_FORMAT,
+     "no \"data_offsets\""},
+    {"dtype not a string", E1("32", "[1]", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT, NULL},
+    {"unknown dtype", E1("\"F128\"", "[1]", "[0,16]"), OWN, 16, ELMAN_ERR_UNSUPPORTED,
+     "unknown dtype \"F128\""},
+    {"negative dimension", E1("\"F32\"", "[-1]", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT, NULL},
+    {"fractional dimension", E1("\"F32\"", "[1.5]", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT, NULL},
+    {"string dimension", E1("\"F32\"", "[\"1\"]", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT, NULL},
+    {"shape not an array", E1("\"F32\"", "1", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT, NULL},
+    {"nine dimensions", E1("\"F32\"", "[1,1,1,1,1,1,1,1,1]", "[0,4]"), OWN, 4,
+     ELMAN_ERR_UNSUPPORTED, "dimensions"},
+    {"shape overflowing", E1("\"F32\"", "[4294967296,4294967296,4294967296]", "[0,4]"), OWN,
+     4, ELMAN_ERR_FORMAT, "too large"},
+    {"dimension beyond 2^53", E1("\"F32\"", "[1e300]", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT,
+     NULL},
+    {"three offsets", E1("\"F32\"", "[1]", "[0,4,8]"), OWN, 8, ELMAN_ERR_FORMAT, "pair"},
+    {"negative offset", E1("\"F32\"", "[1]", "[-4,0]"), OWN, 4, ELMAN_ERR_FORMAT, "pair"},
+    {"offsets reversed", E1("\"F32\"", "[1]", "[4,0]"), OWN, 4, ELMAN_ERR_FORMAT,
+     "out of range"},
+    {"offsets beyond the data", E1("\"F32\"", "[2]", "[0,8]"), OWN, 4, ELMAN_ERR_FORMAT,
+     "out of range"},
+    {"offsets not matching the shape", E1("\"F32\"", "[3]", "[0,8]"), OWN, 8, ELMAN_ERR_FORMAT,
+     "needs 12"},
+    {"offsets not matching the dtype", E1("\"F64\"", "[2]", "[0,8]"), OWN, 8, ELMAN_ERR_FORMAT,
+     "needs 16"},
+    {"overlapping tensors",
+     "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+     "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+     OWN, 12, ELMAN_ERR_FORMAT, "overlap"},
+    {"the same bytes twice",
+     "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+     "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+     OWN, 8, ELMAN_ERR_FORMAT, "overlap"},
+    {"a gap between tensors",
+     "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+     "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
+     OWN, 12, ELMAN_ERR_FORMAT, "belong to no tensor"},
+    {"data not starting at 0", E1("\"F32\"", "[1]", "[4,8]"), OWN, 8, ELMAN_ERR_FORMAT,
+     "belong to no tensor"},
+    {"trailing data bytes", E1("\"F32\"", "[1]", "[0,4]"), OWN, 9, ELMAN_ERR_FORMAT,
+     "after the last tensor"},
+    {"duplicate tensor names",
+     "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+     "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+     OWN, 8, ELMAN_ERR_FORMAT, "occurs twice"},
+    {"duplicate key in an entry",
+     "{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,4]}}", OWN,
+     4, ELMAN_ERR_FORMAT, "twice"},
+    {"metadata not an object", "{\"__metadata__\":[\"a\"]}", OWN, 0, ELMAN_ERR_FORMAT,
+     "__metadata__"},
+    {"metadata value not a string", "{\"__metadata__\":{\"a\":1}}", OWN, 0, ELMAN_ERR_FORMAT,
+     "not a string"},
+    {"metadata twice", "{\"__metadata__\":{},\"__metadata__\":{}}", OWN, 0, ELMAN_ERR_FORMAT,
+     "twice"},
+    {"metadata key twice", "{\"__metadata__\":{\"a\":\"1\",\"a\":\"2\"}}", OWN, 0,
+     ELMAN_ERR_FORMAT, "twice"},
+    {"missing data (truncated file)", E1("\"F32\"", "[4]", "[0,16]"), OWN, 12,
+     ELMAN_ERR_FORMAT, "out of range"},
+};
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+        const bad_case *c = &bad_cases[i];
+        it_buf b = it_safetensors(c->header, c->hlen, NULL, c->data_size);
+        elman_safetensors *st = (elman_safetensors *)1;
+        char err[ELMAN_IO_ERROR_SIZE] = "";
+        int rc = parse(&b, &st, err, sizeof(err));
+        if (rc != c->code || st != NULL || err[0] == '\0' ||
+            (c->in_message != NULL && strstr(err, c->in_message) == NULL)) {
+            print_error("case '%s': got %d (%s), expected %d containing '%s'\n", c->what, rc,
+                        err, c->code, c->in_message ? c->in_message : "");
+            fail();
+        }
+        /* Every prefix of a bad file is bad too, and never crashes. */
+        for (size_t n = 0; n < b.size; n += 1 + n / 4) {
+            assert_int_not_equal(elman_safetensors_parse(b.data, n, &st, err, sizeof(err)),
+                                 ELMAN_OK);
+            assert_null(st);
+        }
+        it_free(&b);
+    }
+}
+
+static void test_short_files(void **state)
+{
+    (void)state;
+    elman_safetensors *st;
+    char err[ELMAN_IO_ERROR_SIZE];
+    assert_int_equal(elman_safetensors_parse("", 0, &st, err, sizeof(err)), ELMAN_ERR_FORMAT);
+    assert_int_equal(elman_safetensors_parse("\x02\0\0\0\0\0\0", 7, &st, err, sizeof(err)),
+                     ELMAN_ERR_FORMAT);
+    /* A NUL byte inside the header. */
+    it_buf b = it_safetensors("{\"a\":\"\"}", (size_t)-1, NULL, 0);
+    b.data[13] = '\0';
+    assert_int_equal(parse(&b, &st, err, sizeof(err)), ELMAN_ERR_FORMAT);
+    it_free(&b);
+    /* Deep nesting: cJSON's nesting limit, not the stack, stops it. */
+    char deep[4200];
+    strcpy(deep, "{\"a\":");
+    for (int i = 0; i < 2000; i++)
+        strcat(deep, "[");
+    for (int i = 0; i < 2000; i++)
+        strcat(deep, "]");
+    strcat(deep, "}");
+    b = it_safetensors(deep, (size_t)-1, NULL, 0);
+    assert_int_equal(parse(&b, &st, err, sizeof(err)), ELMAN_ERR_FORMAT);
+    it_free(&b);
+}
+
+static void test_hostile_names_are_escaped(void **state)
+{
+    (void)state;
+    /* A name with a newline and a quote: the message stays one line. */
+    it_buf b = it_safetensors("{\"a\\nb\\\"\":{\"dtype\":\"F32\",\"shape\":[2],"
+                              "\"data_offsets\":[0,4]}}",
+                              (size_t)-1, NULL, 4);
+    elman_safetensors *st;
+    char err[ELMAN_IO_ERROR_SIZE];
+    assert_int_equal(parse(&b, &st, err, sizeof(err)), ELMAN_ERR_FORMAT);
+    assert_null(strchr(err, '\n'));
+    assert_non_null(strstr(err, "a\\x0ab\\\""));
+    it_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_dtype),
+        cmocka_unit_test(test_empty_and_metadata_only),
+        cmocka_unit_test(test_null_arguments),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_short_files),
+        cmocka_unit_test(test_hostile_names_are_escaped),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
