@@ -1,5 +1,5 @@
 /*
- * elman-bench B T I H L D ITERS [--threads N] [--lengths] [--seed S]
+ * elman-bench B T I H L D ITERS [--threads N] [--lengths] [--deterministic] [--seed S]
  *
  * Builds a random model of that shape, times ITERS forward calls (caller
  * workspace, so no allocation in the timed region) after a warm-up, and
@@ -58,7 +58,8 @@ static int cmp_double(const void *a, const void *b)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: elman-bench B T I H L D ITERS [--threads N] [--lengths] [--seed S]\n");
+    fprintf(stderr, "usage: elman-bench B T I H L D ITERS [--threads N] [--lengths] "
+                    "[--deterministic] [--seed S]\n");
     exit(2);
 }
 
@@ -78,12 +79,14 @@ int main(int argc, char **argv)
     const int B = parse_int(argv[1]), T = parse_int(argv[2]), In = parse_int(argv[3]);
     const int H = parse_int(argv[4]), L = parse_int(argv[5]), D = parse_int(argv[6]);
     const int iters = parse_int(argv[7]);
-    int threads = 1, use_lengths = 0;
+    int threads = 1, use_lengths = 0, deterministic = 0;
     for (int a = 8; a < argc; a++) {
         if (strcmp(argv[a], "--threads") == 0 && a + 1 < argc)
             threads = parse_int(argv[++a]);
         else if (strcmp(argv[a], "--lengths") == 0)
             use_lengths = 1;
+        else if (strcmp(argv[a], "--deterministic") == 0)
+            deterministic = 1;
         else if (strcmp(argv[a], "--seed") == 0 && a + 1 < argc)
             rng_state = (uint64_t)parse_int(argv[++a]) * 2654435761ULL + 1;
         else
@@ -100,6 +103,7 @@ int main(int argc, char **argv)
     cfg.num_layers = L;
     cfg.bidirectional = D == 2;
     cfg.num_threads = threads;
+    cfg.deterministic = deterministic;
     elman_rnn *rnn;
     int rc = elman_rnn_create(&cfg, &rnn);
     if (rc != ELMAN_OK) {
@@ -160,10 +164,19 @@ int main(int argc, char **argv)
     qsort(times, (size_t)iters, sizeof(double), cmp_double);
     const double median = iters % 2 ? times[iters / 2]
                                     : 0.5 * (times[iters / 2 - 1] + times[iters / 2]);
+    /* the share of valid steps, which the PyTorch harness checks it drew too */
+    double valid = 1.0;
+    if (use_lengths) {
+        double sum = 0;
+        for (int b = 0; b < B; b++)
+            sum += lengths[b];
+        valid = sum / ((double)B * T);
+    }
     printf("{\"impl\":\"elman\",\"B\":%d,\"T\":%d,\"I\":%d,\"H\":%d,\"L\":%d,\"D\":%d,"
-           "\"threads\":%d,\"lengths\":%s,\"median_us\":%.3f,\"min_us\":%.3f,\"gflops\":%.2f}\n",
-           B, T, In, H, L, D, threads, use_lengths ? "true" : "false", median, times[0],
-           flops / median * 1e-3);
+           "\"threads\":%d,\"lengths\":%s,\"deterministic\":%s,\"median_us\":%.3f,"
+           "\"min_us\":%.3f,\"gflops\":%.2f,\"valid_frac\":%.9g}\n",
+           B, T, In, H, L, D, threads, use_lengths ? "true" : "false",
+           deterministic ? "true" : "false", median, times[0], flops / median * 1e-3, valid);
 
     free(times);
     free(ws);
