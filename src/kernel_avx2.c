@@ -201,6 +201,15 @@ static void rows_panel(const elman_gemm_args *g, int i0, int mr, int p)
     }
 }
 
+/* Rows of the next tile when r rows remain: 6 where that leaves no tile of
+ * 1 to 3 rows (too few chains to hide the FMA latency), else 4. */
+static int next_tile(int r)
+{
+    if (r <= 6)
+        return r;
+    return r % 6 == 0 || r % 6 >= 4 ? 6 : 4;
+}
+
 static void gemm_avx2(const elman_gemm_args *g)
 {
     const int n = g->n_rows;
@@ -210,18 +219,12 @@ static void gemm_avx2(const elman_gemm_args *g)
     }
     /* Panel outer, rows inner: a panel (K x 16 floats) stays in L1 while
      * every row passes over it. */
-    for (int p = g->panel_begin; p < g->panel_end; p++) {
-        int i = 0;
-        for (; i + 6 <= n; i += 6)
-            rows_panel(g, i, 6, p);
-        if (n - i == 1) {
-            elman_gemm_args one = *g;
-            one.panel_begin = p;
-            rows1(&one, i, p + 1);
-        } else if (n - i > 1) {
-            rows_panel(g, i, n - i, p);
+    for (int p = g->panel_begin; p < g->panel_end; p++)
+        for (int i = 0; i < n;) {
+            const int mr = next_tile(n - i);
+            rows_panel(g, i, mr, p);
+            i += mr;
         }
-    }
 }
 
 const elman_kernels elman_kernels_avx2 = {"avx2", gemm_avx2, elman_gemm_portable_f64,
