@@ -4,15 +4,13 @@
 
 #include "kernel.h"
 
+#if defined(ELMAN_HAVE_AVX2_KERNELS)
 static int cpu_has_avx2(void)
 {
-#if defined(ELMAN_HAVE_AVX2_KERNELS) && (defined(__GNUC__) || defined(__clang__))
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
 }
+#endif
 
 const elman_kernels *elman_find_kernels(const char *name)
 {
