@@ -227,11 +227,10 @@ static void test_batch_entry_alone(void **state)
     (void)state;
     tu_rng r;
     tu_seed(&r, 3);
-    const int B = 4, T = 6, I = 2, H = 5, L = 2;
-    const int lengths[4] = {3, 6, 1, 4};
+    enum { B = 4, T = 6, I = 2, H = 5, L = 2, D = 2 };
+    const int lengths[B] = {3, 6, 1, 4};
     for (int bf = 0; bf <= 1; bf++) {
         elman_config cfg = make_config(I, H, L, ELMAN_RELU, 1, bf, 1);
-        const int D = 2;
         tu_model m;
         tu_model_random(&m, &cfg, &r);
         elman_rnn *rnn = tu_model_build(&m);
@@ -242,8 +241,8 @@ static void test_batch_entry_alone(void **state)
         assert_int_equal(elman_rnn_forward(rnn, B, T, x, lengths, h0, out, hn, NULL, 0),
                          ELMAN_OK);
         for (int b = 0; b < B; b++) {
-            const int n = lengths[b];
-            float x1[6 * 2], h01[2 * 2 * 5], out1[6 * 2 * 5], hn1[2 * 2 * 5];
+            const int n = lengths[b] < T ? lengths[b] : T;
+            float x1[T * I], h01[L * D * H], out1[T * D * H], hn1[L * D * H];
             for (int t = 0; t < n; t++) {
                 size_t row = bf ? (size_t)b * T + t : (size_t)t * B + b;
                 memcpy(x1 + t * I, x + row * I, (size_t)I * sizeof(float));
