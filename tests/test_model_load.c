@@ -99,6 +99,50 @@ static int run_case(const rt_case *c)
     int ok = tu_compare(c->name, out, want_y, y.count) < 0 &&
              tu_compare(c->name, h_n, want_hn, hn.count) < 0;
 
+    /* float64: PyTorch's float64 model to 1e-10, when the case has it. */
+    path_of(path, sizeof(path), c->name, ".y64.npy");
+    FILE *f64 = fopen(path, "rb");
+    if (f64 != NULL) {
+        fclose(f64);
+        elman_array y64, hn64;
+        double *want_y64 = read_doubles(path, &y64);
+        path_of(path, sizeof(path), c->name, ".hn64.npy");
+        double *want_hn64 = read_doubles(path, &hn64);
+        elman_safetensors *st64 = read_model(c->name);
+        elman_rnn_info info64 = info;
+        info64.config.dtype = ELMAN_FLOAT64;
+        elman_rnn *rnn64;
+        assert_int_equal(elman_rnn_from_safetensors(st64, &info64, &rnn64, err, sizeof(err)),
+                         ELMAN_OK);
+        elman_safetensors_free(st64);
+        path_of(path, sizeof(path), c->name, ".x.npy");
+        elman_array xa;
+        double *xd = read_doubles(path, &xa), *h0d = NULL;
+        if (c->h0) {
+            path_of(path, sizeof(path), c->name, ".h0.npy");
+            elman_array ha;
+            h0d = read_doubles(path, &ha);
+            elman_array_free(&ha);
+        }
+        double *out64 = malloc(y64.count * sizeof(double));
+        double *hn_64 = malloc(hn64.count * sizeof(double));
+        assert_int_equal(elman_rnn_forward_f64(rnn64, B, T, xd, lengths, h0d, out64, hn_64, NULL,
+                                               0),
+                         ELMAN_OK);
+        ok &= tu_compare_d(c->name, out64, want_y64, y64.count) < 0 &&
+              tu_compare_d(c->name, hn_64, want_hn64, hn64.count) < 0;
+        elman_rnn_free(rnn64);
+        elman_array_free(&xa);
+        elman_array_free(&y64);
+        elman_array_free(&hn64);
+        free(want_y64);
+        free(want_hn64);
+        free(xd);
+        free(h0d);
+        free(out64);
+        free(hn_64);
+    }
+
     /* The one-call loader agrees when the file's own settings apply. */
     if (strcmp(c->nl, "-") == 0 && strcmp(c->layout, "-") == 0) {
         elman_rnn *rnn2;
@@ -153,7 +197,7 @@ static void test_round_trips(void **state)
     }
     fclose(f);
     print_message("%d round trips, %d failed\n", run, failed);
-    assert_true(run >= 15);
+    assert_true(run >= 20);
     assert_int_equal(failed, 0);
 }
 
