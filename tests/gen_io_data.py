@@ -488,8 +488,13 @@ def ext_model(name, I, H, L=1, bi=False, bias="both", bf=False, nl="tanh", B=3, 
     if unbatched:
         B = 1
     x = torch.randn(T, B, I, dtype=F64).numpy().astype(x_dtype)
-    layout = (lambda a: a[:, 0]) if unbatched else (lambda a: a.swapaxes(0, 1)) if bf else \
+    # (T, B, *) to the file's layout, C order (np.save writes a Fortran-order
+    # array as such, which elman refuses)
+    swap = (lambda a: a[:, 0]) if unbatched else (lambda a: a.swapaxes(0, 1)) if bf else \
         (lambda a: a)
+
+    def layout(a):
+        return np.ascontiguousarray(swap(a))
     np.save(os.path.join(OUT, name + ".x.npy"), layout(x).astype(x.dtype.newbyteorder("<")))
     m = dict(name=name, I=I, H=H, L=L, D=D, B=B, T=T, bias=bias, bf=bf, nl=nl,
              unbatched=unbatched, lengths=lengths, layout=layout,
@@ -500,7 +505,7 @@ def ext_model(name, I, H, L=1, bi=False, bias="both", bf=False, nl="tanh", B=3, 
         le = h.dtype.newbyteorder("<")
         np.save(os.path.join(OUT, name + ".h0.npy"), (h[:, 0] if unbatched else h).astype(le))
         if not unbatched:
-            np.save(os.path.join(OUT, name + ".h0t.npy"), h.swapaxes(0, 1).astype(le))
+            np.save(os.path.join(OUT, name + ".h0t.npy"), np.ascontiguousarray(h.swapaxes(0, 1)).astype(le))
         m["h0"] = torch.from_numpy(h.astype(np.float64))
     if lengths is not None:
         np.save(os.path.join(OUT, name + ".lengths.npy"), np.array(lengths, "<i8"))
@@ -555,7 +560,7 @@ def opt(name, m, act=None, nl=None, clip=None, direction=None, sbf=False, chunk=
             y, hn = y2, hn2
     y = m["layout"](y.numpy())
     hn = hn.numpy()
-    hn = hn[:, 0] if m["unbatched"] else hn.swapaxes(0, 1) if sbf else hn
+    hn = np.ascontiguousarray(hn[:, 0] if m["unbatched"] else hn.swapaxes(0, 1) if sbf else hn)
     os.makedirs(os.path.join(OUT, "opt"), exist_ok=True)
     np.save(os.path.join(OUT, "opt", name + ".y.npy"), y.astype("<f8"))
     np.save(os.path.join(OUT, "opt", name + ".hn.npy"), hn.astype("<f8"))
