@@ -594,6 +594,8 @@ def build_ext():
                     x_dtype=np.float64, h0_dtype=np.float64)
     b16 = ext_model("ext_bf16", 3, 4, B=2, T=4, wdtype="bfloat16", h0=False)
     unb = ext_model("ext_unb", 2, 3, L=2, bi=True, T=5, unbatched=True)
+    # every sequence shorter than T: the last chunks have no step at all
+    short = ext_model("ext_short", 2, 4, L=2, B=3, T=7, lengths=[2, 3, 1])
     rbi = ext_model("ext_rev_bi", 3, 4, bi=True, B=3, T=5, lengths=[5, 2, 4])
     # The backward half of ext_rev_bi as a model of its own.
     rw = {k.replace("_reverse", ""): v for k, v in rbi["w"].items() if k.endswith("_reverse")}
@@ -661,6 +663,9 @@ def build_ext():
               opt("chunk2_bf", ubf, chunk=2), opt("chunk1_bf", ubf, chunk=1),
               opt("chunk2_elu_clip", uni, chunk=2, act="Elu:0.5", clip=0.8),
               opt("chunk3_threads2", uni, chunk=3, threads=2),
+              opt("short", short), opt("short_chunk1", short, chunk=1),
+              opt("short_chunk2", short, chunk=2), opt("short_chunk3_sbf", short, chunk=3,
+                                                        sbf=True),
               opt("chunk2_det", uni, chunk=2, det=True)]
     # threads, deterministic
     lines += [opt("threads2", uni, threads=2), opt("threads3_bi", bi, threads=3),

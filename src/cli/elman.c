@@ -81,16 +81,16 @@ enum {
 
 static const cli_option run_options[] = {
     {"weights", OPT_WEIGHTS, "MODEL.safetensors",
-     "the model: nn.RNN.state_dict() tensors (tools/export_pytorch.py writes them); bias_ih\n"
-     "            without bias_hh is a one-bias model (TFLite, Keras, oneDNN)"},
+     "the model: nn.RNN.state_dict() tensors (tools/export_pytorch.py writes them);\n"
+     "            bias_ih without bias_hh is a one-bias model (TFLite, Keras, oneDNN)"},
     {"input", OPT_INPUT, "X.npy",
      "input, float32 or float64: (T, B, I), (B, T, I) with --batch-first, or (T, I) unbatched"},
     {"output", OPT_OUTPUT, "Y.npy",
-     "output, float32 (float64 with --dtype float64): the layout of X with last dimension\n"
-     "            D*H; zero past each length"},
+     "output, float32 (float64 with --dtype float64): the layout of X with last\n"
+     "            dimension D*H; zero past each length"},
     {"hn", OPT_HN, "HN.npy",
-     "final states, of Y's dtype: (L*D, B, H), (B, L*D, H) with --state-batch-first, or\n"
-     "            (L*D, H) unbatched"},
+     "final states, of Y's dtype: (L*D, B, H), (B, L*D, H) with --state-batch-first,\n"
+     "            or (L*D, H) unbatched"},
     {"h0", OPT_H0, "H0.npy",
      "initial states, float32 or float64, in HN's layout; default zeros"},
     {"lengths", OPT_LENGTHS, "LENGTHS.npy",
@@ -98,32 +98,32 @@ static const cli_option run_options[] = {
     {"nonlinearity", OPT_NONLINEARITY, "tanh|relu",
      "overrides the model's metadata; default tanh"},
     {"activation", OPT_ACTIVATION, "NAME[:ALPHA[:BETA]]",
-     "an ONNX RNN activation instead (any case; overrides --nonlinearity and the metadata):\n"
-     "            Tanh, Relu, Sigmoid, Softsign, Softplus (no parameters), LeakyRelu:ALPHA\n"
-     "            (default 0.01), ThresholdedRelu:ALPHA (1), Elu:ALPHA (1),\n"
+     "an ONNX RNN activation, any case; overrides --nonlinearity and the metadata:\n"
+     "            Tanh, Relu, Sigmoid, Softsign, Softplus (no parameters),\n"
+     "            LeakyRelu:ALPHA (default 0.01), ThresholdedRelu:ALPHA (1), Elu:ALPHA (1),\n"
      "            Affine:ALPHA:BETA (1, 0), ScaledTanh:ALPHA:BETA (1, 1),\n"
-     "            HardSigmoid:ALPHA:BETA (0.2, 0.5); a parameter left out takes its default"},
+     "            HardSigmoid:ALPHA:BETA (0.2, 0.5); a parameter left out is its default"},
     {"clip", OPT_CLIP, "C",
-     "clamp the pre-activation to [-C, C] before the activation (ONNX clip), C > 0"},
+     "clamp the pre-activation to [-C, C] before the activation (ONNX clip); C > 0"},
     {"direction", OPT_DIRECTION, "forward|reverse|bidirectional",
-     "reverse runs a one-direction model from each sequence's last step back to the first\n"
-     "            (ONNX \"reverse\"); forward and bidirectional must match the model"},
+     "reverse runs a one-direction model from each sequence's last step back to\n"
+     "            its first (ONNX \"reverse\"); forward and bidirectional must match the model"},
     {"batch-first", OPT_BATCH_FIRST, NULL, "X and Y are (B, T, *); overrides the metadata"},
     {"seq-first", OPT_SEQ_FIRST, NULL, "X and Y are (T, B, *) (the default); overrides the metadata"},
     {"state-batch-first", OPT_STATE_BATCH_FIRST, NULL,
      "H0 and HN are (B, L*D, H) instead of PyTorch's (L*D, B, H)"},
     {"dtype", OPT_DTYPE, "float32|float64",
-     "compute in this precision and write Y and HN in it (default float32); float64 reads X\n"
-     "            and H0 exactly and the weights exactly from F32, F64, F16 or BF16"},
+     "compute in this precision and write Y and HN in it (default float32); float64\n"
+     "            takes X, H0 and the weights (F32, F64, F16 or BF16) exactly"},
     {"chunk", OPT_CHUNK, "N",
-     "run the input in consecutive chunks of N >= 1 time steps, carrying the state from one\n"
-     "            to the next, as a streaming caller does (forward models only: a backward\n"
-     "            direction needs the whole sequence); same result as one run"},
+     "run the input in consecutive chunks of N >= 1 time steps, carrying the state\n"
+     "            from one to the next as a streaming caller does; same result as one run.\n"
+     "            Forward models only: a backward direction needs the whole sequence"},
     {"threads", OPT_THREADS, "N",
      "let one forward call use up to N threads (1..1024, default 1)"},
     {"deterministic", OPT_DETERMINISTIC, NULL,
-     "each sequence's Y and HN bitwise the same whatever its batch, its place in it, T,\n"
-     "            --chunk and --threads (on the same machine and build); slower"},
+     "each sequence's Y and HN bitwise the same whatever its batch, its place in\n"
+     "            it, T, --chunk and --threads (on the same machine and build); slower"},
     {"prefix", OPT_PREFIX, "PREFIX",
      "name prefix of the RNN's tensors, e.g. rnn. (default: detected; \"\" for none)"},
     {"help", OPT_HELP, NULL, "print this help and exit"},
