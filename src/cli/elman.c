@@ -82,15 +82,15 @@ enum {
 static const cli_option run_options[] = {
     {"weights", OPT_WEIGHTS, "MODEL.safetensors",
      "the model: nn.RNN.state_dict() tensors (tools/export_pytorch.py writes them);\n"
-     "            bias_ih without bias_hh is a one-bias model (TFLite, Keras, oneDNN)"},
+     "bias_ih without bias_hh is a one-bias model (TFLite, Keras, oneDNN)"},
     {"input", OPT_INPUT, "X.npy",
      "input, float32 or float64: (T, B, I), (B, T, I) with --batch-first, or (T, I) unbatched"},
     {"output", OPT_OUTPUT, "Y.npy",
      "output, float32 (float64 with --dtype float64): the layout of X with last\n"
-     "            dimension D*H; zero past each length"},
+     "dimension D*H; zero past each length"},
     {"hn", OPT_HN, "HN.npy",
      "final states, of Y's dtype: (L*D, B, H), (B, L*D, H) with --state-batch-first,\n"
-     "            or (L*D, H) unbatched"},
+     "or (L*D, H) unbatched"},
     {"h0", OPT_H0, "H0.npy",
      "initial states, float32 or float64, in HN's layout; default zeros"},
     {"lengths", OPT_LENGTHS, "LENGTHS.npy",
@@ -99,31 +99,31 @@ static const cli_option run_options[] = {
      "overrides the model's metadata; default tanh"},
     {"activation", OPT_ACTIVATION, "NAME[:ALPHA[:BETA]]",
      "an ONNX RNN activation, any case; overrides --nonlinearity and the metadata:\n"
-     "            Tanh, Relu, Sigmoid, Softsign, Softplus (no parameters),\n"
-     "            LeakyRelu:ALPHA (default 0.01), ThresholdedRelu:ALPHA (1), Elu:ALPHA (1),\n"
-     "            Affine:ALPHA:BETA (1, 0), ScaledTanh:ALPHA:BETA (1, 1),\n"
-     "            HardSigmoid:ALPHA:BETA (0.2, 0.5); a parameter left out is its default"},
+     "Tanh, Relu, Sigmoid, Softsign, Softplus (no parameters),\n"
+     "LeakyRelu:ALPHA (default 0.01), ThresholdedRelu:ALPHA (1), Elu:ALPHA (1),\n"
+     "Affine:ALPHA:BETA (1, 0), ScaledTanh:ALPHA:BETA (1, 1),\n"
+     "HardSigmoid:ALPHA:BETA (0.2, 0.5); a parameter left out is its default"},
     {"clip", OPT_CLIP, "C",
      "clamp the pre-activation to [-C, C] before the activation (ONNX clip); C > 0"},
     {"direction", OPT_DIRECTION, "forward|reverse|bidirectional",
      "reverse runs a one-direction model from each sequence's last step back to\n"
-     "            its first (ONNX \"reverse\"); forward and bidirectional must match the model"},
+     "its first (ONNX \"reverse\"); forward and bidirectional must match the model"},
     {"batch-first", OPT_BATCH_FIRST, NULL, "X and Y are (B, T, *); overrides the metadata"},
     {"seq-first", OPT_SEQ_FIRST, NULL, "X and Y are (T, B, *) (the default); overrides the metadata"},
     {"state-batch-first", OPT_STATE_BATCH_FIRST, NULL,
      "H0 and HN are (B, L*D, H) instead of PyTorch's (L*D, B, H)"},
     {"dtype", OPT_DTYPE, "float32|float64",
      "compute in this precision and write Y and HN in it (default float32); float64\n"
-     "            takes X, H0 and the weights (F32, F64, F16 or BF16) exactly"},
+     "takes X, H0 and the weights (F32, F64, F16 or BF16) exactly"},
     {"chunk", OPT_CHUNK, "N",
      "run the input in consecutive chunks of N >= 1 time steps, carrying the state\n"
-     "            from one to the next as a streaming caller does; same result as one run.\n"
-     "            Forward models only: a backward direction needs the whole sequence"},
+     "from one to the next as a streaming caller does; same result as one run.\n"
+     "Forward models only: a backward direction needs the whole sequence"},
     {"threads", OPT_THREADS, "N",
      "let one forward call use up to N threads (1..1024, default 1)"},
     {"deterministic", OPT_DETERMINISTIC, NULL,
      "each sequence's Y and HN bitwise the same whatever its batch, its place in\n"
-     "            it, T, --chunk and --threads (on the same machine and build); slower"},
+     "it, T, --chunk and --threads (on the same machine and build); slower"},
     {"prefix", OPT_PREFIX, "PREFIX",
      "name prefix of the RNN's tensors, e.g. rnn. (default: detected; \"\" for none)"},
     {"help", OPT_HELP, NULL, "print this help and exit"},
@@ -172,6 +172,18 @@ static const struct {
     {"Softplus", ELMAN_SOFTPLUS, 0},
 };
 
+/* "    --name VALUE", then the help indented, one line per '\n' in it. */
+static void print_option(FILE *f, const cli_option *o)
+{
+    fprintf(f, "    --%s%s%s\n", o->name, o->value ? " " : "", o->value ? o->value : "");
+    for (const char *p = o->help; *p;) {
+        const char *nl = strchr(p, '\n');
+        const int len = nl != NULL ? (int)(nl - p) : (int)strlen(p);
+        fprintf(f, "            %.*s\n", len, p);
+        p += len + (nl != NULL);
+    }
+}
+
 static void print_help(FILE *f)
 {
     fputs("NAME\n"
@@ -206,17 +218,11 @@ static void print_help(FILE *f)
           "\n"
           "OPTIONS (run)\n",
           f);
-    for (size_t i = 0; i < COUNT(run_options); i++) {
-        const cli_option *o = &run_options[i];
-        fprintf(f, "    --%s%s%s\n            %s\n", o->name, o->value ? " " : "",
-                o->value ? o->value : "", o->help);
-    }
+    for (size_t i = 0; i < COUNT(run_options); i++)
+        print_option(f, &run_options[i]);
     fputs("\nOPTIONS (info)\n", f);
-    for (size_t i = 0; i < COUNT(info_options); i++) {
-        const cli_option *o = &info_options[i];
-        fprintf(f, "    --%s%s%s\n            %s\n", o->name, o->value ? " " : "",
-                o->value ? o->value : "", o->help);
-    }
+    for (size_t i = 0; i < COUNT(info_options); i++)
+        print_option(f, &info_options[i]);
     fputs("\n"
           "    An option's value may also be given as --option=VALUE.\n"
           "\n"
