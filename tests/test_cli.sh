@@ -43,6 +43,22 @@ while read -r name prefix nl layout h0 len; do
     [[ -s $W/err ]] && fail "$name: printed on stderr: $(cat "$W/err")"
     "$CMP" "$W/y.npy" "$D/$name.y.npy" || fail "$name: output differs from PyTorch"
     "$CMP" "$W/hn.npy" "$D/$name.hn.npy" || fail "$name: h_n differs from PyTorch"
+    # In chunks of 3 steps: the same, or refused for a bidirectional model.
+    runs=$((runs + 1))
+    rm -f "$W/y.npy" "$W/hn.npy"
+    info=(info "$D/$name.safetensors")
+    [[ $prefix != - ]] && info+=(--prefix "$prefix")
+    "$ELMAN" "${args[@]}" --chunk 3 2>"$W/err"
+    rc=$?
+    if "$ELMAN" "${info[@]}" | grep -qxF "bidirectional: true"; then
+        [[ $rc -eq 1 ]] && grep -q "backward direction needs the whole sequence" "$W/err" &&
+            [[ ! -e $W/y.npy ]] || fail "$name: --chunk 3 of a bidirectional model: exit $rc"
+    elif [[ $rc -ne 0 ]]; then
+        fail "$name: elman run --chunk 3 failed: $(cat "$W/err")"
+    else
+        "$CMP" "$W/y.npy" "$D/$name.y.npy" || fail "$name --chunk 3: output differs from PyTorch"
+        "$CMP" "$W/hn.npy" "$D/$name.hn.npy" || fail "$name --chunk 3: h_n differs from PyTorch"
+    fi
     # float64: PyTorch's float64 model, to 1e-10.
     [[ -f $D/$name.y64.npy ]] || continue
     runs=$((runs + 1))
