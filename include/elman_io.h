@@ -151,11 +151,15 @@ ELMAN_API int elman_safetensors_metadata_entry(const elman_safetensors *st, size
 /** What a safetensors file says about the nn.RNN it holds. */
 typedef struct elman_rnn_info {
     /** Inferred from the tensors: input_size, hidden_size, num_layers,
-     *  bias, bidirectional. From "__metadata__" when present, else nn.RNN's
-     *  defaults: nonlinearity ("tanh" / "relu") and batch_first ("true" /
-     *  "false"). A caller may change nonlinearity and batch_first before
-     *  elman_rnn_from_safetensors() (a command-line override); the other
-     *  fields must stay as inferred. */
+     *  bias, bidirectional; these must stay as inferred. From
+     *  "__metadata__" when present, else nn.RNN's defaults: nonlinearity
+     *  ("tanh" / "relu") and batch_first ("true" / "false"). Every other
+     *  field has elman_config_init()'s default (float32 included). A caller
+     *  may change any field but the five inferred ones before
+     *  elman_rnn_from_safetensors() (a command-line override, say):
+     *  nonlinearity, activation_alpha/beta, clip, batch_first, reverse
+     *  (one-direction models only), dtype, state_batch_first,
+     *  deterministic, num_threads. */
     elman_config config;
     int nonlinearity_from_metadata; /**< 1 if "__metadata__" set nonlinearity */
     int batch_first_from_metadata;  /**< 1 if "__metadata__" set batch_first */
@@ -169,8 +173,12 @@ typedef struct elman_rnn_info {
  *  Names are those of nn.RNN.state_dict() behind `prefix`:
  *  weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, each also
  *  with the suffix "_reverse". num_layers is one more than the highest k,
- *  bidirectional is set by any "_reverse" tensor, bias by any bias tensor;
- *  then every tensor of every layer and direction must be there with
+ *  bidirectional is set by any "_reverse" tensor. bias is
+ *  ELMAN_BIAS_BOTH if there is any bias_hh tensor, else ELMAN_BIAS_SINGLE
+ *  if there is any bias_ih tensor (one bias, as TFLite, Keras and oneDNN
+ *  have: bias_hh is taken as zero), else ELMAN_BIAS_NONE; a model that
+ *  mixes one and two biases (bias_hh in some layers or directions only) is
+ *  refused. Then every tensor of every layer and direction must be there with
  *  exactly PyTorch's shape and a floating-point dtype (F32, F64, F16,
  *  BF16). Tensors outside the prefix, and tensors under it whose names are
  *  not RNN parameters (another submodule's "rnn.fc.weight"), are ignored;
@@ -194,9 +202,13 @@ typedef struct elman_rnn_info {
 ELMAN_API int elman_rnn_info_from_safetensors(const elman_safetensors *st, const char *prefix,
                                               elman_rnn_info *info, char *err, size_t err_size);
 
-/** Creates a float32 model from a parsed file: info->config (with the
- *  caller's nonlinearity and batch_first) and the tensors behind
- *  info->prefix, all checked again, converted to float32.
+/** Creates a model from a parsed file: info->config (with the caller's
+ *  changes, see elman_rnn_info.config) and the tensors behind info->prefix,
+ *  all checked again. With info->config.dtype ELMAN_FLOAT32 (the default
+ *  elman_rnn_info_from_safetensors() sets) the weights are rounded to
+ *  float32; with ELMAN_FLOAT64 the model is a float64 one (run it with the
+ *  _f64 functions) holding the file's F32, F64, F16 or BF16 values
+ *  converted exactly to double.
  *  @param out receives the model (free with elman_rnn_free), NULL on error.
  *  @return ELMAN_OK, the codes of elman_rnn_info_from_safetensors(), or
  *          those of elman_rnn_create(). */
@@ -204,9 +216,10 @@ ELMAN_API int elman_rnn_from_safetensors(const elman_safetensors *st, const elma
                                          elman_rnn **out, char *err, size_t err_size);
 
 /** The weights of one layer and direction in double precision, pointers
- *  into `st` (for back-ends other than elman_rnn, e.g. a float64 model).
+ *  into `st` (for back-ends other than elman_rnn).
  *  Layouts as in elman_rnn_set_weights(); b_ih and b_hh are set to NULL
- *  without bias. Any output pointer may be NULL if not wanted.
+ *  without bias, b_hh alone with one bias (ELMAN_BIAS_SINGLE). Any output
+ *  pointer may be NULL if not wanted.
  *  @return ELMAN_OK, ELMAN_ERR_INVALID_INDEX, or the codes of
  *          elman_rnn_info_from_safetensors(). */
 ELMAN_API int elman_rnn_weights_from_safetensors(const elman_safetensors *st,
@@ -216,8 +229,8 @@ ELMAN_API int elman_rnn_weights_from_safetensors(const elman_safetensors *st,
                                                  const double **b_hh, char *err,
                                                  size_t err_size);
 
-/** Reads a safetensors file and creates the model it holds, configured by
- *  its tensors and metadata: elman_safetensors_read(),
+/** Reads a safetensors file and creates the (float32) model it holds,
+ *  configured by its tensors and metadata: elman_safetensors_read(),
  *  elman_rnn_info_from_safetensors() and elman_rnn_from_safetensors().
  *  @param prefix as for elman_rnn_info_from_safetensors() (NULL: detect).
  *  @param info   if not NULL, receives the configuration.

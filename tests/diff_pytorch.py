@@ -7,9 +7,13 @@ batch_first or not, the RNN alone or inside a module under a prefix, the
 prefix given or detected, float32/float64/float16/bfloat16 weights,
 metadata or command-line flags, flags overriding the metadata) and input
 (batched or unbatched, float32 or float64, with or without h0, with or
-without per-sequence lengths), exports the model with
-tools/export_pytorch.py, runs `elman run`, and compares Y and HN with
-PyTorch's output within 2e-5 + 1e-4 * |expected|.
+without per-sequence lengths), and some of the options beyond nn.RNN where
+PyTorch is still the reference (--dtype float64, --state-batch-first,
+--chunk, --threads, --deterministic, --direction forward/bidirectional,
+--activation Tanh/Relu), exports the model with tools/export_pytorch.py,
+runs `elman run`, and compares Y and HN with PyTorch's output within
+2e-5 + 1e-4 * |expected| (float32), or with PyTorch's float64 model within
+1e-10 * (1 + |expected|) (--dtype float64).
 
     /usr/bin/python3 tests/diff_pytorch.py build/elman --cases 300
     /usr/bin/python3 tests/diff_pytorch.py build/elman --seed 1234 --cases 1   # replay
@@ -41,6 +45,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 import export_pytorch  # noqa: E402
 
 ATOL, RTOL = 2e-5, 1e-4
+F64_TOL = 1e-10
 DTYPES = {"float32": torch.float32, "float64": torch.float64,
           "float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -73,7 +78,20 @@ def draw(r):
     c["lengths"] = None
     if not c["unbatched"] and r.random() < 0.5:
         c["lengths"] = [r.randint(1, c["T"]) for _ in range(c["B"])]
+    # Options beyond nn.RNN that PyTorch can still check.
+    c.update(run64=r.random() < 0.25, sbf=r.random() < 0.25, det=r.random() < 0.2,
+             threads=r.choice([None, None, None, 1, 2, 3]), force_threads=r.random() < 0.5,
+             direction=r.random() < 0.2, activation=r.random() < 0.15)
+    c["chunk"] = None
+    if not c["bi"] and r.random() < 0.3:
+        c["chunk"] = r.randint(1, c["T"] + 1)
     return c
+
+
+def onnx_name(r, nl):
+    """tanh/relu as ONNX names, in a random case."""
+    name = {"tanh": "Tanh", "relu": "Relu"}[nl]
+    return r.choice([name, name.lower(), name.upper()])
 
 
 def run_case(elman, seed, work):
@@ -104,7 +122,32 @@ def run_case(elman, seed, work):
     if c["container"] and c["give_prefix"]:
         flags += ["--prefix", c["container"] + r.choice([".", ""])]
 
-    cdt = torch.float64 if c["dtype"] == "float64" else torch.float32
+    if c["activation"]:
+        # --activation overrides the metadata and --nonlinearity.
+        while "--nonlinearity" in flags:
+            i = flags.index("--nonlinearity")
+            del flags[i:i + 2]
+        flags += ["--activation", onnx_name(r, c["nl"])]
+        if r.random() < 0.5:
+            flags += ["--nonlinearity", "relu" if c["nl"] == "tanh" else "tanh"]
+    if c["run64"]:
+        flags += ["--dtype", "float64"]
+    if c["sbf"]:
+        flags += ["--state-batch-first"]
+    if c["det"]:
+        flags += ["--deterministic"]
+    if c["threads"] is not None:
+        flags += ["--threads", str(c["threads"])]
+    if c["chunk"] is not None:
+        flags += ["--chunk", str(c["chunk"])]
+    if c["direction"]:
+        flags += ["--direction", "bidirectional" if c["bi"] else "forward"]
+    env = dict(os.environ)
+    if c["force_threads"]:
+        env["ELMAN_FORCE_THREADS"] = "1"
+
+    run64 = c["run64"]
+    cdt = torch.float64 if c["dtype"] == "float64" or run64 else torch.float32
     ref = torch.nn.RNN(c["I"], c["H"], c["L"], nonlinearity=c["nl"], bias=c["bias"],
                        batch_first=c["bf"], bidirectional=c["bi"]).to(cdt).eval()
     ref.load_state_dict({k: v.to(DTYPES[c["dtype"]]).to(cdt)
@@ -121,7 +164,9 @@ def run_case(elman, seed, work):
     if c["h0"]:
         hshape = (L * D, H) if c["unbatched"] else (L * D, B, H)
         h0a = torch.randn(*hshape).numpy().astype("<f4")
-        np.save(os.path.join(work, "h0.npy"), h0a)
+        # --state-batch-first: the file is (B, L*D, H); unbatched stays (L*D, H).
+        sbf = c["sbf"] and not c["unbatched"]
+        np.save(os.path.join(work, "h0.npy"), np.ascontiguousarray(h0a.swapaxes(0, 1)) if sbf else h0a)
         args += ["--h0", os.path.join(work, "h0.npy")]
         h0 = torch.from_numpy(h0a).to(cdt)
     xt = torch.from_numpy(x).to(cdt)
@@ -137,16 +182,22 @@ def run_case(elman, seed, work):
         else:
             y, hn = ref(xt, h0)
     args += flags
-    p = subprocess.run(args, capture_output=True, text=True)
+    p = subprocess.run(args, capture_output=True, text=True, env=env)
     if p.returncode != 0:
         return c, args, "elman failed (%d): %s" % (p.returncode, p.stderr.strip())
+    if c["sbf"] and not c["unbatched"]:
+        hn = hn.transpose(0, 1)
+    want_dtype = np.float64 if run64 else np.float32
     for name, want in (("y", y), ("hn", hn)):
         got = np.load(os.path.join(work, name + ".npy"))
         want = want.numpy().astype(np.float64)
-        if got.dtype != np.float32 or got.shape != want.shape:
-            return c, args, "%s: dtype %s shape %s, expected float32 %s" % (
-                name, got.dtype, got.shape, want.shape)
-        err = np.abs(got.astype(np.float64) - want) - (ATOL + RTOL * np.abs(want))
+        if got.dtype != want_dtype or got.shape != want.shape:
+            return c, args, "%s: dtype %s shape %s, expected %s %s" % (
+                name, got.dtype, got.shape, np.dtype(want_dtype).name, want.shape)
+        if run64:
+            err = np.abs(got - want) - F64_TOL * (1 + np.abs(want))
+        else:
+            err = np.abs(got.astype(np.float64) - want) - (ATOL + RTOL * np.abs(want))
         if not np.all(np.isfinite(got)) or np.any(err > 0):
             i = np.unravel_index(np.argmax(err), err.shape)
             return c, args, "%s%s = %r, PyTorch %r" % (name, list(i), got[i], want[i])

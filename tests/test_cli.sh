@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The elman tool end to end: every round-trip case of tests/data/io through
-# `elman run` compared with PyTorch's output, `elman info`, --help, and a
-# battery of bad inputs and arguments, each of which must exit with the
-# expected status, print exactly one line on stderr naming the problem, and
-# leave no file behind.
+# `elman run` compared with PyTorch's output (float32, and float64 with
+# --dtype float64), the options beyond nn.RNN (opt_cases.txt: activations,
+# clip, direction, one bias, state layout, chunks, threads, deterministic)
+# against PyTorch or a float64 reference, bitwise checks of --deterministic,
+# `elman info`, --help, and a battery of bad inputs and arguments, each of
+# which must exit with the expected status, print exactly one line on stderr
+# naming the problem, and leave no file behind.
 #
 # usage: test_cli.sh ELMAN NPY_COMPARE DATA_DIR
 set -u
@@ -40,8 +43,146 @@ while read -r name prefix nl layout h0 len; do
     [[ -s $W/err ]] && fail "$name: printed on stderr: $(cat "$W/err")"
     "$CMP" "$W/y.npy" "$D/$name.y.npy" || fail "$name: output differs from PyTorch"
     "$CMP" "$W/hn.npy" "$D/$name.hn.npy" || fail "$name: h_n differs from PyTorch"
+    # In chunks of 3 steps: the same, or refused for a bidirectional model.
+    runs=$((runs + 1))
+    rm -f "$W/y.npy" "$W/hn.npy"
+    info=(info "$D/$name.safetensors")
+    [[ $prefix != - ]] && info+=(--prefix "$prefix")
+    "$ELMAN" "${args[@]}" --chunk 3 2>"$W/err"
+    rc=$?
+    if "$ELMAN" "${info[@]}" | grep -qxF "bidirectional: true"; then
+        [[ $rc -eq 1 ]] && grep -q "backward direction needs the whole sequence" "$W/err" &&
+            [[ ! -e $W/y.npy ]] || fail "$name: --chunk 3 of a bidirectional model: exit $rc"
+    elif [[ $rc -ne 0 ]]; then
+        fail "$name: elman run --chunk 3 failed: $(cat "$W/err")"
+    else
+        "$CMP" "$W/y.npy" "$D/$name.y.npy" || fail "$name --chunk 3: output differs from PyTorch"
+        "$CMP" "$W/hn.npy" "$D/$name.hn.npy" || fail "$name --chunk 3: h_n differs from PyTorch"
+    fi
+    # float64: PyTorch's float64 model, to 1e-10.
+    [[ -f $D/$name.y64.npy ]] || continue
+    runs=$((runs + 1))
+    rm -f "$W/y.npy" "$W/hn.npy"
+    if ! "$ELMAN" "${args[@]}" --dtype float64 2>"$W/err"; then
+        fail "$name: elman run --dtype float64 failed: $(cat "$W/err")"
+        continue
+    fi
+    "$CMP" --f64 "$W/y.npy" "$D/$name.y64.npy" || fail "$name: float64 output differs from PyTorch"
+    "$CMP" --f64 "$W/hn.npy" "$D/$name.hn64.npy" || fail "$name: float64 h_n differs from PyTorch"
 done <"$D/cases.txt"
-[[ $runs -ge 15 ]] || fail "only $runs round-trip cases"
+[[ $runs -ge 25 ]] || fail "only $runs round-trip cases"
+
+# --dtype float32 is the default, bit for bit.
+"$ELMAN" run --weights "$D/wide.safetensors" --input "$D/wide.x.npy" --output "$W/y.npy" &&
+    "$ELMAN" run --weights "$D/wide.safetensors" --input "$D/wide.x.npy" --output "$W/y32.npy" \
+        --dtype float32 && cmp -s "$W/y.npy" "$W/y32.npy" || fail "--dtype float32 is not the default"
+rm -f "$W/y32.npy"
+
+# ---- options beyond nn.RNN ----
+# Each case of opt_cases.txt runs in float32 (the suite's tolerance) and
+# float64 (1e-10) against the float64 expected values.
+export ELMAN_FORCE_THREADS=1 # --threads N > 1 starts threads even for small models
+nopt=0
+while read -r name rest; do
+    [[ -z $name || $name == \#* ]] && continue
+    nopt=$((nopt + 1))
+    read -ra words <<<"$rest"
+    args=()
+    for w in "${words[@]}"; do
+        if [[ $w == @* ]]; then args+=("$D/${w#@}"); else args+=("$w"); fi
+    done
+    for dtype in float32 float64; do
+        runs=$((runs + 1))
+        rm -f "$W/y.npy" "$W/hn.npy"
+        extra=() mode=()
+        [[ $dtype == float64 ]] && extra=(--dtype float64) mode=(--f64)
+        if ! "$ELMAN" run "${args[@]}" "${extra[@]}" --output "$W/y.npy" --hn "$W/hn.npy" \
+            2>"$W/err"; then
+            fail "option case $name ($dtype): elman run failed: $(cat "$W/err")"
+            continue
+        fi
+        [[ -s $W/err ]] && fail "option case $name ($dtype): printed on stderr: $(cat "$W/err")"
+        "$CMP" "${mode[@]}" "$W/y.npy" "$D/opt/$name.y.npy" ||
+            fail "option case $name ($dtype): output differs"
+        "$CMP" "${mode[@]}" "$W/hn.npy" "$D/opt/$name.hn.npy" ||
+            fail "option case $name ($dtype): h_n differs"
+    done
+done <"$D/opt_cases.txt"
+[[ $nopt -ge 70 ]] || fail "only $nopt option cases"
+
+# --direction reverse is the backward half of a bidirectional model, here
+# elman against elman (opt_cases.txt has it against PyTorch).
+R=(--input "$D/ext_rev_bi.x.npy" --lengths "$D/ext_rev_bi.lengths.npy")
+runs=$((runs + 1))
+"$ELMAN" run --weights "$D/ext_rev_bi.safetensors" "${R[@]}" --output "$W/bi.y.npy" \
+    --hn "$W/bi.hn.npy" &&
+    "$ELMAN" run --weights "$D/ext_rev_uni.safetensors" "${R[@]}" --direction reverse \
+        --output "$W/rev.y.npy" --hn "$W/rev.hn.npy" &&
+    "$CMP" --want 2:4:8 "$W/rev.y.npy" "$W/bi.y.npy" &&
+    "$CMP" --want 0:1:2 "$W/rev.hn.npy" "$W/bi.hn.npy" ||
+    fail "--direction reverse differs from the backward half of the bidirectional model"
+
+# ---- --deterministic: a sequence's bits do not depend on its batch, its
+# place in it, T, the chunks or the threads ----
+ndet=0
+while read -r model k len pos yaxis T; do
+    [[ -z $model || $model == \#* ]] && continue
+    ndet=$((ndet + 1))
+    taxis=$((1 - yaxis))
+    M=$D/$model
+    for dtype in float32 float64; do
+        # det_run OUT ARGS...: runs the model deterministically into OUT.{y,hn}.npy
+        det_run() {
+            local out=$1
+            shift
+            runs=$((runs + 1))
+            rm -f "$W/$out.y.npy" "$W/$out.hn.npy"
+            "$ELMAN" run --weights "$M.safetensors" --deterministic --dtype "$dtype" \
+                --output "$W/$out.y.npy" --hn "$W/$out.hn.npy" "$@" 2>"$W/err" ||
+                fail "$model --deterministic $* ($dtype): $(cat "$W/err")"
+        }
+        # same BITS_OF_A [SLICES...] A B: compares bit for bit
+        same() {
+            local what=$1
+            shift
+            "$CMP" --exact "$@" || fail "$model --deterministic ($dtype): $what differs in its bits"
+        }
+        full=(--input "$M.x.npy" --h0 "$M.h0.npy" --lengths "$M.lengths.npy")
+        det_run ref "${full[@]}"
+        # alone: a batch of one, T = its length
+        det_run one --input "$M.one.x.npy" --h0 "$M.one.h0.npy"
+        same "the sequence alone: output" --got "$yaxis:$k:$((k + 1))" --got "$taxis:0:$len" \
+            "$W/ref.y.npy" "$W/one.y.npy"
+        same "the sequence alone: h_n" --got "1:$k:$((k + 1))" "$W/ref.hn.npy" "$W/one.hn.npy"
+        # elsewhere in a permuted batch
+        det_run perm --input "$M.perm.x.npy" --h0 "$M.perm.h0.npy" --lengths "$M.perm.lengths.npy"
+        same "the permuted batch: output" --got "$yaxis:$k:$((k + 1))" \
+            --want "$yaxis:$pos:$((pos + 1))" "$W/ref.y.npy" "$W/perm.y.npy"
+        same "the permuted batch: h_n" --got "1:$k:$((k + 1))" --want "1:$pos:$((pos + 1))" \
+            "$W/ref.hn.npy" "$W/perm.hn.npy"
+        # padded to a longer T
+        det_run pad --input "$M.pad.x.npy" --h0 "$M.h0.npy" --lengths "$M.lengths.npy"
+        same "the padded batch: output" --want "$taxis:0:$T" "$W/ref.y.npy" "$W/pad.y.npy"
+        same "the padded batch: h_n" "$W/ref.hn.npy" "$W/pad.hn.npy"
+        # threads, and chunks (forward models only)
+        variants=("--threads 2" "--threads 3")
+        [[ $model == ext_uni ]] &&
+            variants+=("--chunk 1" "--chunk 2" "--chunk 3" "--chunk 2 --threads 2" "--chunk 100")
+        for v in "${variants[@]}"; do
+            # shellcheck disable=SC2086
+            det_run var "${full[@]}" $v
+            same "$v: output" "$W/ref.y.npy" "$W/var.y.npy"
+            same "$v: h_n" "$W/ref.hn.npy" "$W/var.hn.npy"
+        done
+        if [[ $model == ext_uni ]]; then
+            det_run onechunk --input "$M.one.x.npy" --h0 "$M.one.h0.npy" --chunk 2 --threads 3
+            same "the sequence alone in chunks: output" --got "$yaxis:$k:$((k + 1))" \
+                --got "$taxis:0:$len" "$W/ref.y.npy" "$W/onechunk.y.npy"
+        fi
+    done
+done <"$D/det.txt"
+[[ $ndet -ge 2 ]] || fail "only $ndet deterministic cases"
+rm -f "$W"/*.y.npy "$W"/*.hn.npy
 
 # --option=VALUE, and --hn left out.
 rm -f "$W/y.npy"
@@ -59,6 +200,8 @@ done
 "$ELMAN" info "$D/no_metadata.safetensors" | grep -qxF "batch_first: false (default)" ||
     fail "info: defaults"
 "$ELMAN" info "$D/f16_model.safetensors" | grep -qxF "dtype: F16" || fail "info: dtype"
+"$ELMAN" info "$D/single_bias.safetensors" | grep -qxF "bias: single (bias_ih only)" ||
+    fail "info: one bias"
 "$ELMAN" info "$D/prefix_nodot.safetensors" --prefix encoder.rnn |
     grep -qxF "prefix: encoder.rnn." || fail "info --prefix"
 for h in "--help" "help" "run --help" "info --help"; do
@@ -66,6 +209,11 @@ for h in "--help" "help" "run --help" "info --help"; do
     "$ELMAN" $h >"$W/help" 2>&1 || fail "elman $h exited non-zero"
     grep -q "^SYNOPSIS" "$W/help" && grep -q "elman run --weights" "$W/help" ||
         fail "elman $h: no usage text"
+done
+for o in "--activation NAME\[:ALPHA\[:BETA\]\]" "--clip C" \
+    "--direction forward|reverse|bidirectional" "--dtype float32|float64" "--chunk N" \
+    "--threads N" "--state-batch-first" "--deterministic"; do
+    grep -q -- "^    $o\$" "$W/help" || fail "--help does not describe $o"
 done
 "$ELMAN" --version | grep -q "^elman [0-9]" || fail "--version"
 "$ELMAN" info "$D/basic.safetensors" --prefix "" | grep -qxF "prefix: (none)" ||
@@ -122,6 +270,64 @@ bad 2 "same file" run --weights "$M" --input "$X" --output y.npy --hn y.npy
 bad 2 "which model" info
 bad 2 "unexpected argument" info "$M" "$M"
 bad 2 "unknown option '--output'" info "$M" --output y.npy
+
+# The options beyond nn.RNN.
+bad 2 "--activation 'gelu' is not one of Tanh, Relu" "${run[@]}" --activation gelu
+bad 2 "--activation 'leaky_relu' is not one of" "${run[@]}" --activation leaky_relu:0.1
+bad 2 "--activation '' is not one of" "${run[@]}" --activation :0.5
+bad 2 "--activation has an empty value" "${run[@]}" --activation=
+for a in Tanh:1 relu:0 SIGMOID:1:2 Softsign:0.5 softplus:1; do
+    bad 2 "takes no parameter (no ALPHA or BETA)" "${run[@]}" --activation "$a"
+done
+for a in LeakyRelu:0.1:0.2 thresholdedrelu:1:0 Elu:1:1; do
+    bad 2 "takes ALPHA only, no more" "${run[@]}" --activation "$a"
+done
+for a in Affine:1:2:3 ScaledTanh:1:1:1 HardSigmoid:0.2:0.5:0; do
+    bad 2 "takes ALPHA and BETA, no more" "${run[@]}" --activation "$a"
+done
+bad 2 "Elu: ALPHA 'x' is not a finite number" "${run[@]}" --activation Elu:x
+bad 2 "Affine: ALPHA '' is not a finite number" "${run[@]}" --activation Affine::0.5
+bad 2 "HardSigmoid: BETA 'nan' is not a finite number" "${run[@]}" --activation hardsigmoid:0.2:nan
+bad 2 "LeakyRelu: ALPHA 'inf' is not a finite number" "${run[@]}" --activation LeakyRelu:inf
+bad 2 "ScaledTanh: BETA '' is not a finite number" "${run[@]}" --activation ScaledTanh:1:
+for c in 0 -0 -1 -0.5 nan inf -inf 1e999 abc 0.5x " 1" 0x; do
+    bad 2 "--clip must be a finite number > 0, not '$c'" "${run[@]}" --clip "$c"
+done
+for v in backward Reverse bi ""; do
+    [[ -z $v ]] && { bad 2 "--direction has an empty value" "${run[@]}" --direction=; continue; }
+    bad 2 "--direction must be forward, reverse or bidirectional, not '$v'" "${run[@]}" --direction "$v"
+done
+for v in float16 double FLOAT64 f64; do
+    bad 2 "--dtype must be float32 or float64, not '$v'" "${run[@]}" --dtype "$v"
+done
+for v in 0 -1 1.5 x 1025 99999999999999999999 " 2"; do
+    bad 2 "--threads must be 1..1024, not '$v'" "${run[@]}" --threads "$v"
+done
+for v in 0 -3 2.5 x 2147483648; do
+    bad 2 "--chunk must be a number of time steps >= 1, not '$v'" "${run[@]}" --chunk "$v"
+done
+bad 2 "--chunk given twice" "${run[@]}" --chunk 2 --chunk 3
+bad 2 "--deterministic takes no value" "${run[@]}" --deterministic=1
+bad 2 "--state-batch-first takes no value" "${run[@]}" --state-batch-first=yes
+bad 2 "--chunk cannot run with --direction reverse: the backward direction needs the whole sequence" \
+    "${run[@]}" --direction reverse --chunk 2
+bad 2 "--chunk cannot run with --direction bidirectional" "${run[@]}" --chunk 1 --direction bidirectional
+BI=(run --weights "$D/ext_bi.safetensors" --input "$D/ext_bi.x.npy" --output y.npy --hn hn.npy)
+bad 1 "--chunk cannot run a bidirectional model: the backward direction needs the whole sequence" \
+    "${BI[@]}" --chunk 2
+bad 1 "--chunk cannot run a bidirectional model" "${BI[@]}" --chunk 100 --dtype float64
+bad 1 "--direction reverse needs a model with one direction, but this one is bidirectional" \
+    "${BI[@]}" --direction reverse
+bad 1 "--direction forward needs a model with one direction" "${BI[@]}" --direction forward
+bad 1 "--direction bidirectional needs a bidirectional model" "${run[@]}" --direction bidirectional
+bad 1 "h0 shape [1, 3, 4], expected [2, 1, 4] (--state-batch-first)" "${run[@]}" \
+    --state-batch-first --h0 "$B/h0_wrong_shape.npy"
+bad 1 "h0 shape [1, 3, 4], expected [1, 2, 4]" "${run[@]}" --dtype float64 --h0 "$B/h0_wrong_shape.npy"
+bad 1 "lengths[1] = 0 is out of range 1..4" "${run[@]}" --chunk 2 --lengths "$B/lengths_zero.npy"
+bad 1 "missing tensor bias_hh_l1_reverse: the model mixes one and two biases" \
+    run --weights "$B/st_mixed_bias.safetensors" --input "$X" --output y.npy
+bad 1 "missing tensor bias_hh_l0: the model mixes one and two biases" \
+    run --weights "$B/st_missing_tensor.safetensors" --input "$X" --output y.npy --dtype float64
 
 # Files that cannot be read or written (exit 1).
 bad 1 "cannot open" run --weights "$D/nonexistent.safetensors" --input "$X" --output y.npy

@@ -5,6 +5,7 @@
  * error codes. */
 #include "cmocka_wrap.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,50 @@ static int run_case(const rt_case *c)
     int ok = tu_compare(c->name, out, want_y, y.count) < 0 &&
              tu_compare(c->name, h_n, want_hn, hn.count) < 0;
 
+    /* float64: PyTorch's float64 model to 1e-10, when the case has it. */
+    path_of(path, sizeof(path), c->name, ".y64.npy");
+    FILE *f64 = fopen(path, "rb");
+    if (f64 != NULL) {
+        fclose(f64);
+        elman_array y64, hn64;
+        double *want_y64 = read_doubles(path, &y64);
+        path_of(path, sizeof(path), c->name, ".hn64.npy");
+        double *want_hn64 = read_doubles(path, &hn64);
+        elman_safetensors *st64 = read_model(c->name);
+        elman_rnn_info info64 = info;
+        info64.config.dtype = ELMAN_FLOAT64;
+        elman_rnn *rnn64;
+        assert_int_equal(elman_rnn_from_safetensors(st64, &info64, &rnn64, err, sizeof(err)),
+                         ELMAN_OK);
+        elman_safetensors_free(st64);
+        path_of(path, sizeof(path), c->name, ".x.npy");
+        elman_array xa;
+        double *xd = read_doubles(path, &xa), *h0d = NULL;
+        if (c->h0) {
+            path_of(path, sizeof(path), c->name, ".h0.npy");
+            elman_array ha;
+            h0d = read_doubles(path, &ha);
+            elman_array_free(&ha);
+        }
+        double *out64 = malloc(y64.count * sizeof(double));
+        double *hn_64 = malloc(hn64.count * sizeof(double));
+        assert_int_equal(elman_rnn_forward_f64(rnn64, B, T, xd, lengths, h0d, out64, hn_64, NULL,
+                                               0),
+                         ELMAN_OK);
+        ok &= tu_compare_d(c->name, out64, want_y64, y64.count) < 0 &&
+              tu_compare_d(c->name, hn_64, want_hn64, hn64.count) < 0;
+        elman_rnn_free(rnn64);
+        elman_array_free(&xa);
+        elman_array_free(&y64);
+        elman_array_free(&hn64);
+        free(want_y64);
+        free(want_hn64);
+        free(xd);
+        free(h0d);
+        free(out64);
+        free(hn_64);
+    }
+
     /* The one-call loader agrees when the file's own settings apply. */
     if (strcmp(c->nl, "-") == 0 && strcmp(c->layout, "-") == 0) {
         elman_rnn *rnn2;
@@ -152,7 +197,7 @@ static void test_round_trips(void **state)
     }
     fclose(f);
     print_message("%d round trips, %d failed\n", run, failed);
-    assert_true(run >= 15);
+    assert_true(run >= 20);
     assert_int_equal(failed, 0);
 }
 
@@ -385,7 +430,8 @@ static void test_bad_rnn_tensors(void **state)
         {"no weight_hh_l0", "{" T("weight_ih_l0", "[2,3]", 0, 24) "}", 24, ELMAN_ERR_SHAPE},
         {"leading zero", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) "," T("weight_hh_l01", "[2,2]", 40, 56) "}", 56, ELMAN_ERR_SHAPE},
         {"bad suffix", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) "," T("weight_hh_l0_forward", "[2,2]", 40, 56) "}", 56, ELMAN_ERR_SHAPE},
-        {"one bias only", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) "," T("bias_ih_l0", "[2]", 40, 48) "}", 48, ELMAN_ERR_SHAPE},
+        {"bias_hh only", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) "," T("bias_hh_l0", "[2]", 40, 48) "}", 48, ELMAN_ERR_SHAPE},
+        {"one and two biases mixed", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) "," T("bias_ih_l0", "[2]", 40, 48) "," T("weight_ih_l1", "[2,2]", 48, 64) "," T("weight_hh_l1", "[2,2]", 64, 80) "," T("bias_ih_l1", "[2]", 80, 88) "," T("bias_hh_l1", "[2]", 88, 96) "}", 96, ELMAN_ERR_SHAPE},
         {"bias of the wrong size", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) "," T("bias_ih_l0", "[3]", 40, 52) "," T("bias_hh_l0", "[2]", 52, 60) "}", 60, ELMAN_ERR_SHAPE},
         {"bias 2-D", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) "," T("bias_ih_l0", "[1,2]", 40, 48) "," T("bias_hh_l0", "[2]", 48, 56) "}", 56, ELMAN_ERR_SHAPE},
         {"a layer far away", "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) "," T("weight_hh_l999999", "[2,2]", 40, 56) "}", 56, ELMAN_ERR_SHAPE},
@@ -411,6 +457,130 @@ static void test_bad_rnn_tensors(void **state)
     }
 }
 
+/* A one-bias model (bias_ih only, as TFLite/Keras/oneDNN have) loads as
+ * ELMAN_BIAS_SINGLE and computes what the C API computes with the same
+ * weights, and what a two-bias model with bias_hh = 0 computes; float64
+ * too. A model that mixes one and two biases is refused. */
+static void test_one_bias(void **state)
+{
+    (void)state;
+#define T(name, shape, off0, off1)                                                          \
+    "\"" name "\":{\"dtype\":\"F32\",\"shape\":" shape ",\"data_offsets\":[" #off0 "," #off1 \
+    "]}"
+    /* I = 3, H = 2, L = 2, bidirectional: per direction of layer 0
+     * w_ih 6, w_hh 4, b_ih 2 floats; of layer 1 w_ih 8, w_hh 4, b_ih 2. */
+    static const char header[] =
+        "{" T("weight_ih_l0", "[2,3]", 0, 24) "," T("weight_hh_l0", "[2,2]", 24, 40) ","
+        T("bias_ih_l0", "[2]", 40, 48) "," T("weight_ih_l0_reverse", "[2,3]", 48, 72) ","
+        T("weight_hh_l0_reverse", "[2,2]", 72, 88) "," T("bias_ih_l0_reverse", "[2]", 88, 96) ","
+        T("weight_ih_l1", "[2,4]", 96, 128) "," T("weight_hh_l1", "[2,2]", 128, 144) ","
+        T("bias_ih_l1", "[2]", 144, 152) "," T("weight_ih_l1_reverse", "[2,4]", 152, 184) ","
+        T("weight_hh_l1_reverse", "[2,2]", 184, 200) "," T("bias_ih_l1_reverse", "[2]", 200, 208)
+        "}";
+#undef T
+    float w[52];
+    for (int i = 0; i < 52; i++)
+        w[i] = 0.37f * (float)((i * 7) % 11) / 11.0f - 0.2f;
+    it_buf b = it_safetensors(header, (size_t)-1, w, sizeof(w));
+    char err[ELMAN_IO_ERROR_SIZE];
+    elman_safetensors *st;
+    assert_int_equal(elman_safetensors_parse(b.data, b.size, &st, err, sizeof(err)), ELMAN_OK);
+    it_free(&b);
+    elman_rnn_info info;
+    assert_int_equal(elman_rnn_info_from_safetensors(st, NULL, &info, err, sizeof(err)),
+                     ELMAN_OK);
+    assert_int_equal(info.config.bias, ELMAN_BIAS_SINGLE);
+    assert_int_equal(info.config.num_layers, 2);
+    assert_int_equal(info.config.bidirectional, 1);
+    assert_int_equal(info.num_parameters, 52);
+    const double *w_ih, *b_ih, *b_hh = (const double *)1;
+    assert_int_equal(elman_rnn_weights_from_safetensors(st, &info, 1, 1, &w_ih, NULL, &b_ih,
+                                                        &b_hh, err, sizeof(err)),
+                     ELMAN_OK);
+    assert_ptr_equal(b_ih, elman_safetensors_find(st, "bias_ih_l1_reverse")->data);
+    assert_null(b_hh);
+
+    /* The same weights through the C API, with one bias and with b_hh = 0. */
+    static const size_t off[2][2] = {{0, 12}, {24, 38}}; /* floats, [layer][direction] */
+    elman_config one = info.config, two = info.config;
+    two.bias = ELMAN_BIAS_BOTH;
+    elman_rnn *r_one, *r_two, *loaded, *loaded64;
+    assert_int_equal(elman_rnn_create(&one, &r_one), ELMAN_OK);
+    assert_int_equal(elman_rnn_create(&two, &r_two), ELMAN_OK);
+    const float zero[2] = {0, 0};
+    for (int l = 0; l < 2; l++)
+        for (int d = 0; d < 2; d++) {
+            const float *p = w + off[l][d];
+            const size_t in = l == 0 ? 3 : 4;
+            assert_int_equal(elman_rnn_set_weights(r_one, l, d, p, p + 2 * in, p + 2 * in + 4,
+                                                   NULL),
+                             ELMAN_OK);
+            assert_int_equal(elman_rnn_set_weights(r_two, l, d, p, p + 2 * in, p + 2 * in + 4,
+                                                   zero),
+                             ELMAN_OK);
+        }
+    assert_int_equal(elman_rnn_from_safetensors(st, &info, &loaded, err, sizeof(err)), ELMAN_OK);
+    elman_rnn_info info64 = info;
+    info64.config.dtype = ELMAN_FLOAT64;
+    assert_int_equal(elman_rnn_from_safetensors(st, &info64, &loaded64, err, sizeof(err)),
+                     ELMAN_OK);
+    enum { B = 3, TT = 5, NX = TT * B * 3, NY = TT * B * 4, NH = 4 * B * 2 };
+    tu_rng rng;
+    tu_seed(&rng, 6);
+    float *x = tu_random(&rng, NX, 1.0f), y1[NY], y2[NY], y3[NY], h1[NH], h2[NH], h3[NH];
+    double xd[NX], yd[NY], hd[NH], want_y[NY], want_h[NH];
+    for (int i = 0; i < NX; i++)
+        xd[i] = x[i];
+    const int lengths[B] = {5, 2, 4};
+    assert_int_equal(elman_rnn_forward(loaded, B, TT, x, lengths, NULL, y1, h1, NULL, 0), ELMAN_OK);
+    assert_int_equal(elman_rnn_forward(r_one, B, TT, x, lengths, NULL, y2, h2, NULL, 0), ELMAN_OK);
+    assert_int_equal(elman_rnn_forward(r_two, B, TT, x, lengths, NULL, y3, h3, NULL, 0), ELMAN_OK);
+    assert_memory_equal(y1, y2, sizeof(y1));
+    assert_memory_equal(h1, h2, sizeof(h1));
+    for (int i = 0; i < NY; i++)
+        want_y[i] = y3[i];
+    for (int i = 0; i < NH; i++)
+        want_h[i] = h3[i];
+    assert_true(tu_compare("one bias vs b_hh = 0: output", y1, want_y, NY) < 0);
+    assert_true(tu_compare("one bias vs b_hh = 0: h_n", h1, want_h, NH) < 0);
+
+    /* float64: the double reference of the test suite, with the file's
+     * float32 weights (exact in double). */
+    assert_int_equal(elman_rnn_forward_f64(loaded64, B, TT, xd, lengths, NULL, yd, hd, NULL, 0),
+                     ELMAN_OK);
+    assert_int_equal(elman_rnn_forward(loaded64, B, TT, x, lengths, NULL, y1, h1, NULL, 0),
+                     ELMAN_ERR_INVALID_CONFIG);
+    double wd[52];
+    for (int i = 0; i < 52; i++)
+        wd[i] = w[i];
+    const double *rw_ih[4], *rw_hh[4], *rb_ih[4], *rb_hh[4] = {NULL, NULL, NULL, NULL};
+    for (int l = 0; l < 2; l++)
+        for (int d = 0; d < 2; d++) {
+            const size_t in = l == 0 ? 3 : 4;
+            rw_ih[l * 2 + d] = wd + off[l][d];
+            rw_hh[l * 2 + d] = wd + off[l][d] + 2 * in;
+            rb_ih[l * 2 + d] = wd + off[l][d] + 2 * in + 4;
+        }
+    tu_reference_d(&one, rw_ih, rw_hh, rb_ih, rb_hh, B, TT, xd, lengths, NULL, want_y, want_h);
+    for (int i = 0; i < NY; i++)
+        assert_true(fabs(yd[i] - want_y[i]) <= TEST_F64_TOL * (1 + fabs(want_y[i])));
+    for (int i = 0; i < NH; i++)
+        assert_true(fabs(hd[i] - want_h[i]) <= TEST_F64_TOL * (1 + fabs(want_h[i])));
+    free(x);
+    elman_rnn_free(r_one);
+    elman_rnn_free(r_two);
+    elman_rnn_free(loaded);
+    elman_rnn_free(loaded64);
+    elman_safetensors_free(st);
+
+    /* Mixed: bias_hh in layer 1 only. */
+    st = read_model("bad/st_missing_tensor");
+    assert_int_equal(elman_rnn_info_from_safetensors(st, NULL, &info, err, sizeof(err)),
+                     ELMAN_ERR_SHAPE);
+    assert_non_null(strstr(err, "missing tensor bias_hh_l0: the model mixes one and two biases"));
+    elman_safetensors_free(st);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -425,6 +595,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_double_weights_and_tampering),
         cmocka_unit_test(test_bad_model_files),
         cmocka_unit_test(test_bad_rnn_tensors),
+        cmocka_unit_test(test_one_bias),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,19 @@ long tu_compare(const char *what, const float *got, const double *want, size_t n
     return -1;
 }
 
+long tu_compare_d(const char *what, const double *got, const double *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const double tol = TEST_F64_TOL * (1 + fabs(want[i]));
+        if (!(isfinite(got[i]) && isfinite(want[i]) && fabs(got[i] - want[i]) <= tol)) {
+            fprintf(stderr, "%s: element %zu is %.17g, expected %.17g (tolerance %.3g)\n", what,
+                    i, got[i], want[i], tol);
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
 long tu_compare_f(const char *what, const float *got, const float *want, size_t n)
 {
     for (size_t i = 0; i < n; i++)

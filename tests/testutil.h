@@ -12,11 +12,15 @@
  * NaN or infinity on either side never passes. */
 #define TEST_ATOL 2e-5
 #define TEST_RTOL 1e-4
+/* float64 results: |got - want| <= 1e-10 (1 + |want|). */
+#define TEST_F64_TOL 1e-10
 
 /* Returns the index of the first element out of tolerance, or -1. Prints
  * the element and what was expected when one fails. */
 long tu_compare(const char *what, const float *got, const double *want, size_t n);
 long tu_compare_f(const char *what, const float *got, const float *want, size_t n);
+/* The same for float64 results, with TEST_F64_TOL. */
+long tu_compare_d(const char *what, const double *got, const double *want, size_t n);
 
 /* Deterministic random numbers (xorshift64*). */
 typedef struct tu_rng {

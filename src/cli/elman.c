@@ -13,6 +13,10 @@
  * output already written is removed if a later one fails, so a failed run
  * leaves no output file behind.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,25 +65,65 @@ enum {
     OPT_BATCH_FIRST,
     OPT_SEQ_FIRST,
     OPT_PREFIX,
+    OPT_DIRECTION,
+    OPT_ACTIVATION,
+    OPT_CLIP,
+    OPT_DTYPE,
+    OPT_CHUNK,
+    OPT_THREADS,
+    OPT_STATE_BATCH_FIRST,
+    OPT_DETERMINISTIC,
     OPT_COUNT
 };
 
+/* --threads above this is surely a mistake (the library uses at most 64). */
+#define MAX_THREADS 1024
+
 static const cli_option run_options[] = {
     {"weights", OPT_WEIGHTS, "MODEL.safetensors",
-     "the model: nn.RNN.state_dict() tensors (tools/export_pytorch.py writes them)"},
+     "the model: nn.RNN.state_dict() tensors (tools/export_pytorch.py writes them);\n"
+     "bias_ih without bias_hh is a one-bias model (TFLite, Keras, oneDNN)"},
     {"input", OPT_INPUT, "X.npy",
      "input, float32 or float64: (T, B, I), (B, T, I) with --batch-first, or (T, I) unbatched"},
     {"output", OPT_OUTPUT, "Y.npy",
-     "output, float32: the layout of X with last dimension D*H; zero past each length"},
-    {"hn", OPT_HN, "HN.npy", "final states, float32: (L*D, B, H), or (L*D, H) unbatched"},
+     "output, float32 (float64 with --dtype float64): the layout of X with last\n"
+     "dimension D*H; zero past each length"},
+    {"hn", OPT_HN, "HN.npy",
+     "final states, of Y's dtype: (L*D, B, H), (B, L*D, H) with --state-batch-first,\n"
+     "or (L*D, H) unbatched"},
     {"h0", OPT_H0, "H0.npy",
-     "initial states, float32 or float64: (L*D, B, H), or (L*D, H) unbatched; default zeros"},
+     "initial states, float32 or float64, in HN's layout; default zeros"},
     {"lengths", OPT_LENGTHS, "LENGTHS.npy",
      "sequence lengths, int32 or int64, shape (B,), each 1..T (as pack_padded_sequence)"},
     {"nonlinearity", OPT_NONLINEARITY, "tanh|relu",
      "overrides the model's metadata; default tanh"},
+    {"activation", OPT_ACTIVATION, "NAME[:ALPHA[:BETA]]",
+     "an ONNX RNN activation, any case; overrides --nonlinearity and the metadata:\n"
+     "Tanh, Relu, Sigmoid, Softsign, Softplus (no parameters),\n"
+     "LeakyRelu:ALPHA (default 0.01), ThresholdedRelu:ALPHA (1), Elu:ALPHA (1),\n"
+     "Affine:ALPHA:BETA (1, 0), ScaledTanh:ALPHA:BETA (1, 1),\n"
+     "HardSigmoid:ALPHA:BETA (0.2, 0.5); a parameter left out is its default"},
+    {"clip", OPT_CLIP, "C",
+     "clamp the pre-activation to [-C, C] before the activation (ONNX clip); C > 0"},
+    {"direction", OPT_DIRECTION, "forward|reverse|bidirectional",
+     "reverse runs a one-direction model from each sequence's last step back to\n"
+     "its first (ONNX \"reverse\"); forward and bidirectional must match the model"},
     {"batch-first", OPT_BATCH_FIRST, NULL, "X and Y are (B, T, *); overrides the metadata"},
     {"seq-first", OPT_SEQ_FIRST, NULL, "X and Y are (T, B, *) (the default); overrides the metadata"},
+    {"state-batch-first", OPT_STATE_BATCH_FIRST, NULL,
+     "H0 and HN are (B, L*D, H) instead of PyTorch's (L*D, B, H)"},
+    {"dtype", OPT_DTYPE, "float32|float64",
+     "compute in this precision and write Y and HN in it (default float32); float64\n"
+     "takes X, H0 and the weights (F32, F64, F16 or BF16) exactly"},
+    {"chunk", OPT_CHUNK, "N",
+     "run the input in consecutive chunks of N >= 1 time steps, carrying the state\n"
+     "from one to the next as a streaming caller does; same result as one run.\n"
+     "Forward models only: a backward direction needs the whole sequence"},
+    {"threads", OPT_THREADS, "N",
+     "let one forward call use up to N threads (1..1024, default 1)"},
+    {"deterministic", OPT_DETERMINISTIC, NULL,
+     "each sequence's Y and HN bitwise the same whatever its batch, its place in\n"
+     "it, T, --chunk and --threads (on the same machine and build); slower"},
     {"prefix", OPT_PREFIX, "PREFIX",
      "name prefix of the RNN's tensors, e.g. rnn. (default: detected; \"\" for none)"},
     {"help", OPT_HELP, NULL, "print this help and exit"},
@@ -97,9 +141,48 @@ typedef struct cli_args {
     const char *value[OPT_COUNT]; /* the value of each option given */
     int given[OPT_COUNT];
     const char *positional;       /* info: MODEL */
-    int nonlinearity;
+    int nonlinearity;             /* from --nonlinearity or --activation */
     int batch_first;
+    int direction;                /* a DIR_ value */
+    double alpha, beta;           /* NAN: the activation's default */
+    double clip;                  /* 0: none */
+    int f64;                      /* --dtype float64 */
+    long chunk;                   /* 0: one run */
+    int threads;                  /* 0: the default */
 } cli_args;
+
+enum { DIR_MODEL = -1, DIR_FORWARD, DIR_REVERSE, DIR_BIDIRECTIONAL };
+static const char *const DIRECTION[] = {"forward", "reverse", "bidirectional"};
+
+/* ONNX RNN's activations and how many parameters (alpha, beta) each takes. */
+static const struct {
+    const char *name;
+    int id, params;
+} activations[] = {
+    {"Tanh", ELMAN_TANH, 0},
+    {"Relu", ELMAN_RELU, 0},
+    {"Sigmoid", ELMAN_SIGMOID, 0},
+    {"Affine", ELMAN_AFFINE, 2},
+    {"LeakyRelu", ELMAN_LEAKY_RELU, 1},
+    {"ThresholdedRelu", ELMAN_THRESHOLDED_RELU, 1},
+    {"ScaledTanh", ELMAN_SCALED_TANH, 2},
+    {"HardSigmoid", ELMAN_HARD_SIGMOID, 2},
+    {"Elu", ELMAN_ELU, 1},
+    {"Softsign", ELMAN_SOFTSIGN, 0},
+    {"Softplus", ELMAN_SOFTPLUS, 0},
+};
+
+/* "    --name VALUE", then the help indented, one line per '\n' in it. */
+static void print_option(FILE *f, const cli_option *o)
+{
+    fprintf(f, "    --%s%s%s\n", o->name, o->value ? " " : "", o->value ? o->value : "");
+    for (const char *p = o->help; *p;) {
+        const char *nl = strchr(p, '\n');
+        const int len = nl != NULL ? (int)(nl - p) : (int)strlen(p);
+        fprintf(f, "            %.*s\n", len, p);
+        p += len + (nl != NULL);
+    }
+}
 
 static void print_help(FILE *f)
 {
@@ -109,8 +192,11 @@ static void print_help(FILE *f)
           "SYNOPSIS\n"
           "    elman run --weights MODEL.safetensors --input X.npy --output Y.npy\n"
           "              [--hn HN.npy] [--h0 H0.npy] [--lengths LENGTHS.npy]\n"
-          "              [--nonlinearity tanh|relu] [--batch-first | --seq-first]\n"
-          "              [--prefix PREFIX]\n"
+          "              [--nonlinearity tanh|relu | --activation NAME[:ALPHA[:BETA]]]\n"
+          "              [--clip C] [--direction forward|reverse|bidirectional]\n"
+          "              [--batch-first | --seq-first] [--state-batch-first]\n"
+          "              [--dtype float32|float64] [--chunk N] [--threads N]\n"
+          "              [--deterministic] [--prefix PREFIX]\n"
           "    elman info MODEL.safetensors [--prefix PREFIX]\n"
           "    elman --help | --version\n"
           "\n"
@@ -121,7 +207,9 @@ static void print_help(FILE *f)
           "    flags override them; without either, PyTorch's defaults: tanh, sequence-first).\n"
           "    With --lengths, sequence b is read at t < lengths[b] only, as\n"
           "    pack_padded_sequence(enforce_sorted=False) -> nn.RNN -> pad_packed_sequence\n"
-          "    (total_length=T) computes it.\n"
+          "    (total_length=T) computes it. Beyond nn.RNN: ONNX's activations and clip,\n"
+          "    a reverse direction, one-bias models, float64, batch-major states, chunked\n"
+          "    (streaming) runs and a deterministic mode (see the options).\n"
           "\n"
           "    info prints the configuration inferred from a model file.\n"
           "\n"
@@ -130,17 +218,11 @@ static void print_help(FILE *f)
           "\n"
           "OPTIONS (run)\n",
           f);
-    for (size_t i = 0; i < COUNT(run_options); i++) {
-        const cli_option *o = &run_options[i];
-        fprintf(f, "    --%s%s%s\n            %s\n", o->name, o->value ? " " : "",
-                o->value ? o->value : "", o->help);
-    }
+    for (size_t i = 0; i < COUNT(run_options); i++)
+        print_option(f, &run_options[i]);
     fputs("\nOPTIONS (info)\n", f);
-    for (size_t i = 0; i < COUNT(info_options); i++) {
-        const cli_option *o = &info_options[i];
-        fprintf(f, "    --%s%s%s\n            %s\n", o->name, o->value ? " " : "",
-                o->value ? o->value : "", o->help);
-    }
+    for (size_t i = 0; i < COUNT(info_options); i++)
+        print_option(f, &info_options[i]);
     fputs("\n"
           "    An option's value may also be given as --option=VALUE.\n"
           "\n"
@@ -150,14 +232,101 @@ static void print_help(FILE *f)
           "\n"
           "EXIT STATUS\n"
           "    0 success; 1 a bad or unreadable input file, inconsistent shapes, lengths out\n"
-          "    of range, an output that cannot be written; 2 a bad command line. Every\n"
-          "    failure prints one line on standard error.\n"
+          "    of range, an option the model cannot take (--direction, --chunk of a\n"
+          "    bidirectional model), an output that cannot be written; 2 a bad command\n"
+          "    line. Every failure prints one line on standard error.\n"
           "\n"
           "EXAMPLES\n"
           "    python3 tools/export_pytorch.py model.pt model.safetensors\n"
           "    elman info model.safetensors\n"
-          "    elman run --weights model.safetensors --input x.npy --output y.npy --hn hn.npy\n",
+          "    elman run --weights model.safetensors --input x.npy --output y.npy --hn hn.npy\n"
+          "    elman run --weights model.safetensors --input x.npy --output y.npy \\\n"
+          "              --activation HardSigmoid:0.25 --clip 3 --dtype float64 --chunk 16\n",
           f);
+}
+
+static int ieq(const char *a, const char *b, size_t blen)
+{
+    size_t i = 0;
+    for (; i < blen && a[i]; i++)
+        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+            return 0;
+    return i == blen && a[i] == '\0';
+}
+
+/* A finite number written as the whole of s[0..len). */
+static int parse_real(const char *s, size_t len, double *out)
+{
+    char buf[64];
+    if (len == 0 || len >= sizeof(buf) || isspace((unsigned char)s[0]))
+        return 0;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *end;
+    errno = 0;
+    double v = strtod(buf, &end);
+    if (end != buf + len || errno == ERANGE || !isfinite(v))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* A whole decimal integer lo..hi. */
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+    if (!isdigit((unsigned char)s[0]) && s[0] != '-' && s[0] != '+')
+        return 0;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end != '\0' || errno == ERANGE || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* --activation NAME[:ALPHA[:BETA]] */
+static int parse_activation(cli_args *a, const char *cmd, const char *v)
+{
+    const char *colon = strchr(v, ':');
+    const size_t nlen = colon != NULL ? (size_t)(colon - v) : strlen(v);
+    int k = -1;
+    for (size_t i = 0; i < COUNT(activations); i++)
+        if (ieq(activations[i].name, v, nlen))
+            k = (int)i;
+    if (k < 0) {
+        print_error("%s: --activation '%.*s' is not one of Tanh, Relu, Sigmoid, Affine, LeakyRelu, "
+                    "ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, Softsign, Softplus",
+                    cmd, (int)nlen, v);
+        return EXIT_USAGE;
+    }
+    const char *name = activations[k].name;
+    const int params = activations[k].params;
+    double *dst[2] = {&a->alpha, &a->beta};
+    static const char *const what[2] = {"ALPHA", "BETA"};
+    int n = 0;
+    while (colon != NULL) {
+        const char *p = colon + 1;
+        colon = strchr(p, ':');
+        const size_t len = colon != NULL ? (size_t)(colon - p) : strlen(p);
+        if (n >= params) {
+            if (params == 0)
+                print_error("%s: --activation %s takes no parameter (no ALPHA or BETA)", cmd, name);
+            else
+                print_error("%s: --activation %s takes %s, no more (%s:%s)", cmd, name,
+                            params == 1 ? "ALPHA only" : "ALPHA and BETA", name,
+                            params == 1 ? "ALPHA" : "ALPHA:BETA");
+            return EXIT_USAGE;
+        }
+        if (!parse_real(p, len, dst[n])) {
+            print_error("%s: --activation %s: %s '%.*s' is not a finite number", cmd, name,
+                        what[n], (int)len, p);
+            return EXIT_USAGE;
+        }
+        n++;
+    }
+    a->nonlinearity = activations[k].id;
+    return 0;
 }
 
 /* Applies option o (value v, NULL for a flag) to a. */
@@ -168,16 +337,55 @@ static int apply_option(cli_args *a, const char *cmd, const cli_option *o, const
         return EXIT_USAGE;
     }
     a->value[o->id] = v;
+    long n;
     switch (o->id) {
     case OPT_NONLINEARITY:
-        if (strcmp(v, "tanh") == 0) {
-            a->nonlinearity = ELMAN_TANH;
-        } else if (strcmp(v, "relu") == 0) {
-            a->nonlinearity = ELMAN_RELU;
-        } else {
+        if (strcmp(v, "tanh") != 0 && strcmp(v, "relu") != 0) {
             print_error("%s: --nonlinearity must be tanh or relu, not '%s'", cmd, v);
             return EXIT_USAGE;
         }
+        if (!a->given[OPT_ACTIVATION]) /* which overrides it */
+            a->nonlinearity = strcmp(v, "tanh") == 0 ? ELMAN_TANH : ELMAN_RELU;
+        break;
+    case OPT_ACTIVATION:
+        return parse_activation(a, cmd, v);
+    case OPT_CLIP:
+        if (!parse_real(v, strlen(v), &a->clip) || !(a->clip > 0)) {
+            print_error("%s: --clip must be a finite number > 0, not '%s'", cmd, v);
+            return EXIT_USAGE;
+        }
+        break;
+    case OPT_DIRECTION:
+        a->direction = DIR_MODEL;
+        for (int d = DIR_FORWARD; d <= DIR_BIDIRECTIONAL; d++)
+            if (strcmp(v, DIRECTION[d]) == 0)
+                a->direction = d;
+        if (a->direction == DIR_MODEL) {
+            print_error("%s: --direction must be forward, reverse or bidirectional, not '%s'",
+                        cmd, v);
+            return EXIT_USAGE;
+        }
+        break;
+    case OPT_DTYPE:
+        if (strcmp(v, "float32") != 0 && strcmp(v, "float64") != 0) {
+            print_error("%s: --dtype must be float32 or float64, not '%s'", cmd, v);
+            return EXIT_USAGE;
+        }
+        a->f64 = strcmp(v, "float64") == 0;
+        break;
+    case OPT_CHUNK:
+        if (!parse_int(v, 1, INT_MAX, &n)) {
+            print_error("%s: --chunk must be a number of time steps >= 1, not '%s'", cmd, v);
+            return EXIT_USAGE;
+        }
+        a->chunk = n;
+        break;
+    case OPT_THREADS:
+        if (!parse_int(v, 1, MAX_THREADS, &n)) {
+            print_error("%s: --threads must be 1..%d, not '%s'", cmd, MAX_THREADS, v);
+            return EXIT_USAGE;
+        }
+        a->threads = (int)n;
         break;
     case OPT_BATCH_FIRST:
     case OPT_SEQ_FIRST:
@@ -259,8 +467,11 @@ typedef struct run_state {
     elman_safetensors *st;
     elman_rnn *rnn;
     elman_array x, h0, lengths;
-    float *xf, *h0f, *out, *hn;
+    void *xr, *h0r, *out, *hn; /* float, or double with --dtype float64 */
     int *len;
+    /* --chunk */
+    void *ws, *xc, *yc;
+    int *lc;
 } run_state;
 
 static void run_free(run_state *s)
@@ -270,11 +481,15 @@ static void run_free(run_state *s)
     elman_array_free(&s->x);
     elman_array_free(&s->h0);
     elman_array_free(&s->lengths);
-    free(s->xf);
-    free(s->h0f);
+    free(s->xr);
+    free(s->h0r);
     free(s->out);
     free(s->hn);
     free(s->len);
+    free(s->ws);
+    free(s->xc);
+    free(s->yc);
+    free(s->lc);
 }
 
 static const char *shape_str(char *buf, size_t n, const size_t *shape, int ndim)
@@ -297,8 +512,9 @@ static int same_shape(const elman_array *a, const size_t *want, int ndim)
     return 1;
 }
 
-/* Reads a float32/float64 .npy file into a new float buffer. */
-static int read_floats(const char *path, const char *what, elman_array *a, float **f)
+/* Reads a float32/float64 .npy file into a new buffer of float, or of
+ * double when f64 (float32 values convert exactly). */
+static int read_reals(const char *path, const char *what, int f64, elman_array *a, void **buf)
 {
     char err[ELMAN_IO_ERROR_SIZE];
     if (elman_npy_read(path, a, err, sizeof(err)) != ELMAN_OK) {
@@ -310,13 +526,123 @@ static int read_floats(const char *path, const char *what, elman_array *a, float
                     a->dtype == ELMAN_DTYPE_I32 ? "int32" : "int64");
         return 0;
     }
-    *f = malloc((a->count ? a->count : 1) * sizeof(float));
-    if (*f == NULL) {
+    *buf = malloc((a->count ? a->count : 1) * (f64 ? sizeof(double) : sizeof(float)));
+    if (*buf == NULL) {
         print_error("%s: out of memory", path);
         return 0;
     }
-    elman_array_to_float(a, *f, NULL, 0);
+    if (!f64) {
+        elman_array_to_float(a, *buf, NULL, 0);
+    } else {
+        double *d = *buf;
+        for (size_t i = 0; i < a->count; i++)
+            d[i] = a->dtype == ELMAN_DTYPE_F64 ? ((const double *)a->data)[i]
+                                               : (double)((const float *)a->data)[i];
+    }
     return 1;
+}
+
+/* The shapes of a run, in elements. */
+typedef struct run_dims {
+    size_t T, B, I, DH;
+    int batch_first, f64;
+} run_dims;
+
+/* --chunk: the input in consecutive chunks of `chunk` steps through
+ * elman_rnn_forward_chunk(), the state (h0, or zeros) carried in s->hn.
+ * A sequence of length n has min(chunk, max(0, n - t0)) steps in the chunk
+ * starting at t0. Returns an elman_status. */
+static int run_chunked(run_state *s, const run_dims *d, size_t chunk)
+{
+    const size_t es = d->f64 ? sizeof(double) : sizeof(float);
+    const size_t N = chunk < d->T ? chunk : d->T, B = d->B, T = d->T, I = d->I, DH = d->DH;
+    size_t ws_size = elman_rnn_workspace_size(s->rnn, (int)B, (int)N);
+    if (ws_size == 0)
+        return ELMAN_ERR_SIZE_OVERFLOW;
+    ws_size = (ws_size + ELMAN_WORKSPACE_ALIGNMENT - 1) / ELMAN_WORKSPACE_ALIGNMENT *
+              ELMAN_WORKSPACE_ALIGNMENT;
+    s->ws = aligned_alloc(ELMAN_WORKSPACE_ALIGNMENT, ws_size);
+    /* Batch-major X and Y are gathered and scattered per chunk (B*N*I and
+     * B*N*DH are at most the sizes of X and Y); time-major ones are sliced. */
+    const int gather = d->batch_first && B > 1;
+    if (gather) {
+        s->xc = malloc(B * N * I * es);
+        s->yc = malloc(B * N * DH * es);
+    }
+    if (s->len != NULL)
+        s->lc = malloc(B * sizeof(int));
+    if (s->ws == NULL || (gather && (s->xc == NULL || s->yc == NULL)) ||
+        (s->len != NULL && s->lc == NULL))
+        return ELMAN_ERR_OUT_OF_MEMORY;
+
+    const char *x = s->xr;
+    char *out = s->out;
+    for (size_t t0 = 0; t0 < T; t0 += N) {
+        const size_t n = T - t0 < N ? T - t0 : N;
+        if (s->len != NULL)
+            for (size_t b = 0; b < B; b++) {
+                const size_t left = (size_t)s->len[b] > t0 ? (size_t)s->len[b] - t0 : 0;
+                s->lc[b] = (int)(left < n ? left : n);
+            }
+        const void *xp = x + t0 * B * I * es;
+        void *yp = out + t0 * B * DH * es;
+        if (gather) {
+            for (size_t b = 0; b < B; b++)
+                memcpy((char *)s->xc + b * n * I * es, x + (b * T + t0) * I * es, n * I * es);
+            xp = s->xc;
+            yp = s->yc;
+        }
+        int rc = d->f64 ? elman_rnn_forward_chunk_f64(s->rnn, (int)B, (int)n, xp, s->lc, s->hn,
+                                                      yp, s->ws, ws_size)
+                        : elman_rnn_forward_chunk(s->rnn, (int)B, (int)n, xp, s->lc, s->hn, yp,
+                                                  s->ws, ws_size);
+        if (rc != ELMAN_OK)
+            return rc;
+        if (gather)
+            for (size_t b = 0; b < B; b++)
+                memcpy(out + (b * T + t0) * DH * es, (char *)s->yc + b * n * DH * es,
+                       n * DH * es);
+    }
+    return ELMAN_OK;
+}
+
+/* Applies the command line to the file's configuration. Returns 0 or an
+ * exit status (the error printed). */
+static int configure(const cli_args *a, const char *wpath, elman_rnn_info *info)
+{
+    elman_config *cfg = &info->config;
+    if (a->nonlinearity >= 0)
+        cfg->nonlinearity = a->nonlinearity;
+    if (a->batch_first >= 0)
+        cfg->batch_first = a->batch_first;
+    cfg->activation_alpha = a->alpha;
+    cfg->activation_beta = a->beta;
+    cfg->clip = a->clip;
+    cfg->dtype = a->f64 ? ELMAN_FLOAT64 : ELMAN_FLOAT32;
+    cfg->state_batch_first = a->given[OPT_STATE_BATCH_FIRST] != 0;
+    cfg->deterministic = a->given[OPT_DETERMINISTIC] != 0;
+    if (a->threads > 0)
+        cfg->num_threads = a->threads;
+    if (a->direction == DIR_BIDIRECTIONAL && !cfg->bidirectional) {
+        print_error("%s: --direction bidirectional needs a bidirectional model (with _reverse "
+                    "tensors), but this one has one direction",
+                    wpath);
+        return EXIT_BAD_INPUT;
+    }
+    if ((a->direction == DIR_FORWARD || a->direction == DIR_REVERSE) && cfg->bidirectional) {
+        print_error("%s: --direction %s needs a model with one direction, but this one is "
+                    "bidirectional (it has _reverse tensors)",
+                    wpath, DIRECTION[a->direction]);
+        return EXIT_BAD_INPUT;
+    }
+    cfg->reverse = a->direction == DIR_REVERSE;
+    if (a->chunk > 0 && cfg->bidirectional) {
+        print_error("%s: --chunk cannot run a bidirectional model: the backward direction needs "
+                    "the whole sequence (run it without --chunk)",
+                    wpath);
+        return EXIT_BAD_INPUT;
+    }
+    return 0;
 }
 
 static int run_command(const cli_args *a)
@@ -333,6 +659,12 @@ static int run_command(const cli_args *a)
         print_error("run: --output and --hn name the same file '%s'", ypath);
         return EXIT_USAGE;
     }
+    if (a->chunk > 0 && a->direction >= DIR_REVERSE) {
+        print_error("run: --chunk cannot run with --direction %s: the backward direction needs "
+                    "the whole sequence",
+                    DIRECTION[a->direction]);
+        return EXIT_USAGE;
+    }
 
     char err[ELMAN_IO_ERROR_SIZE], s1[128], s2[128];
     run_state s;
@@ -347,16 +679,17 @@ static int run_command(const cli_args *a)
         print_error("%s%s%s", s.st != NULL ? wpath : "", s.st != NULL ? ": " : "", err);
         goto done;
     }
-    if (a->nonlinearity >= 0)
-        info.config.nonlinearity = a->nonlinearity;
-    if (a->batch_first >= 0)
-        info.config.batch_first = a->batch_first;
+    if ((status = configure(a, wpath, &info)) != 0)
+        goto done;
+    status = EXIT_BAD_INPUT;
     const elman_config *cfg = &info.config;
+    const int f64 = cfg->dtype == ELMAN_FLOAT64;
+    const size_t es = f64 ? sizeof(double) : sizeof(float);
     const size_t L = (size_t)cfg->num_layers, D = cfg->bidirectional ? 2 : 1;
     const size_t H = (size_t)cfg->hidden_size, I = (size_t)cfg->input_size;
 
     /* X: (T, B, I), (B, T, I) or unbatched (T, I). */
-    if (!read_floats(xpath, "the input", &s.x, &s.xf))
+    if (!read_reals(xpath, "the input", f64, &s.x, &s.xr))
         goto done;
     const int batched = s.x.ndim == 3;
     if (s.x.ndim != 2 && s.x.ndim != 3) {
@@ -379,17 +712,22 @@ static int run_command(const cli_args *a)
         goto done;
     }
 
-    /* H0: (L*D, B, H), or (L*D, H) unbatched. */
-    const size_t state_shape[3] = {L * D, B, H}, state_shape_unb[2] = {L * D, H};
-    const size_t *sshape = batched ? state_shape : state_shape_unb;
+    /* H0: (L*D, B, H), (B, L*D, H) with --state-batch-first, or (L*D, H)
+     * unbatched. */
+    const size_t state_shape[3] = {L * D, B, H}, state_shape_bf[3] = {B, L * D, H};
+    const size_t state_shape_unb[2] = {L * D, H};
+    const size_t *sshape = !batched                ? state_shape_unb
+                           : cfg->state_batch_first ? state_shape_bf
+                                                    : state_shape;
     const int sdim = batched ? 3 : 2;
     if (h0path != NULL) {
-        if (!read_floats(h0path, "h0", &s.h0, &s.h0f))
+        if (!read_reals(h0path, "h0", f64, &s.h0, &s.h0r))
             goto done;
         if (!same_shape(&s.h0, sshape, sdim)) {
-            print_error("%s: h0 shape %s, expected %s", h0path,
+            print_error("%s: h0 shape %s, expected %s%s", h0path,
                         shape_str(s1, sizeof(s1), s.h0.shape, s.h0.ndim),
-                        shape_str(s2, sizeof(s2), sshape, sdim));
+                        shape_str(s2, sizeof(s2), sshape, sdim),
+                        batched && cfg->state_batch_first ? " (--state-batch-first)" : "");
             goto done;
         }
     }
@@ -442,36 +780,48 @@ static int run_command(const cli_args *a)
     /* T*B fits (X holds T*B*I elements), D*H fits (the model holds D*H*H
      * weights); their product need not. */
     const size_t tb = T * B, dh = D * H, nst = L * dh * B;
-    if (tb > ((size_t)-1 / sizeof(float)) / dh || nst / B != L * dh) {
+    if (tb > ((size_t)-1 / sizeof(double)) / dh || nst / B != L * dh) {
         print_error("%s: input too large for this model's output", xpath);
         goto done;
     }
     const size_t nout = tb * dh;
-    s.out = malloc(nout * sizeof(float));
-    s.hn = malloc(nst * sizeof(float));
+    s.out = malloc(nout * es);
+    s.hn = malloc(nst * es);
     if (s.out == NULL || s.hn == NULL) {
         print_error("out of memory");
         goto done;
     }
-    int rc = elman_rnn_forward(s.rnn, (int)B, (int)T, s.xf, s.len, s.h0f, s.out, s.hn, NULL, 0);
+    int rc;
+    if (a->chunk > 0) {
+        if (s.h0r != NULL)
+            memcpy(s.hn, s.h0r, nst * es);
+        else
+            memset(s.hn, 0, nst * es); /* all-zero bits: 0.0 in IEEE float and double */
+        const run_dims d = {T, B, I, dh, cfg->batch_first, f64};
+        rc = run_chunked(&s, &d, (size_t)a->chunk);
+    } else if (f64) {
+        rc = elman_rnn_forward_f64(s.rnn, (int)B, (int)T, s.xr, s.len, s.h0r, s.out, s.hn, NULL,
+                                   0);
+    } else {
+        rc = elman_rnn_forward(s.rnn, (int)B, (int)T, s.xr, s.len, s.h0r, s.out, s.hn, NULL, 0);
+    }
     if (rc != ELMAN_OK) {
         print_error("forward pass failed: %s", elman_strerror(rc));
         goto done;
     }
 
     /* Outputs: Y in X's layout, then HN; Y is removed if HN fails. */
+    const int odtype = f64 ? ELMAN_DTYPE_F64 : ELMAN_DTYPE_F32;
     size_t yshape[3];
     int ydim = s.x.ndim;
     memcpy(yshape, s.x.shape, sizeof(yshape));
     yshape[ydim - 1] = D * H;
-    if (elman_npy_write(ypath, ELMAN_DTYPE_F32, ydim, yshape, s.out, err, sizeof(err)) !=
-        ELMAN_OK) {
+    if (elman_npy_write(ypath, odtype, ydim, yshape, s.out, err, sizeof(err)) != ELMAN_OK) {
         print_error("%s", err);
         goto done;
     }
     if (hnpath != NULL &&
-        elman_npy_write(hnpath, ELMAN_DTYPE_F32, sdim, sshape, s.hn, err, sizeof(err)) !=
-            ELMAN_OK) {
+        elman_npy_write(hnpath, odtype, sdim, sshape, s.hn, err, sizeof(err)) != ELMAN_OK) {
         remove(ypath);
         print_error("%s", err);
         goto done;
@@ -512,7 +862,9 @@ static int info_command(const cli_args *a)
     printf("hidden_size: %d\n", c->hidden_size);
     printf("num_layers: %d\n", c->num_layers);
     printf("bidirectional: %s\n", c->bidirectional ? "true" : "false");
-    printf("bias: %s\n", c->bias != ELMAN_BIAS_NONE ? "true" : "false");
+    printf("bias: %s\n", c->bias == ELMAN_BIAS_BOTH     ? "true"
+                         : c->bias == ELMAN_BIAS_SINGLE ? "single (bias_ih only)"
+                                                        : "false");
     printf("nonlinearity: %s (%s)\n", c->nonlinearity == ELMAN_RELU ? "relu" : "tanh",
            info.nonlinearity_from_metadata ? "metadata" : "default");
     printf("batch_first: %s (%s)\n", c->batch_first ? "true" : "false",
@@ -548,6 +900,9 @@ int main(int argc, char **argv)
     memset(&a, 0, sizeof(a));
     a.nonlinearity = -1;
     a.batch_first = -1;
+    a.direction = DIR_MODEL;
+    a.alpha = NAN;
+    a.beta = NAN;
     int rc;
     if (strcmp(cmd, "run") == 0)
         rc = parse_options(argc, argv, 2, "run", run_options, COUNT(run_options), 0, &a);

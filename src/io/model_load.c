@@ -263,7 +263,7 @@ static int scan(const elman_safetensors *st, const char *prefix, elman_rnn_info 
 {
     char esc[300], name[ELMAN_PREFIX_MAX + 32];
     const size_t plen = strlen(prefix);
-    int max_layer = -1, D = 1, bias = 0;
+    int max_layer = -1, D = 1, has_ih = 0, has_hh = 0;
 
     memset(info, 0, sizeof(*info));
     elman_config_init(&info->config);
@@ -285,10 +285,13 @@ static int scan(const elman_safetensors *st, const char *prefix, elman_rnn_info 
             max_layer = layer;
         if (rev)
             D = 2;
-        if (kind == B_IH || kind == B_HH)
-            bias = 1;
+        has_ih |= kind == B_IH;
+        has_hh |= kind == B_HH;
     }
     const int L = max_layer + 1; /* >= 1: resolve_prefix found weight_ih_l0 */
+    /* Any bias_hh makes the model PyTorch's, with both biases everywhere;
+     * bias_ih alone everywhere is one bias (TFLite, Keras, oneDNN). */
+    const int bias = has_hh ? ELMAN_BIAS_BOTH : has_ih ? ELMAN_BIAS_SINGLE : ELMAN_BIAS_NONE;
 
     /* Sizes from layer 0: weight_hh_l0 is (H, H), weight_ih_l0 is (H, I). */
     param_name(name, sizeof(name), prefix, W_HH, 0, 0);
@@ -321,7 +324,7 @@ static int scan(const elman_safetensors *st, const char *prefix, elman_rnn_info 
     cfg->input_size = (int)I;
     cfg->hidden_size = (int)H;
     cfg->num_layers = L;
-    cfg->bias = bias ? ELMAN_BIAS_BOTH : ELMAN_BIAS_NONE;
+    cfg->bias = bias;
     cfg->bidirectional = D == 2;
 
     int dtype = ih->dtype;
@@ -329,17 +332,26 @@ static int scan(const elman_safetensors *st, const char *prefix, elman_rnn_info 
     for (int l = 0; l < L; l++)
         for (int d = 0; d < D; d++)
             for (int k = 0; k < N_KINDS; k++) {
-                if (!bias && (k == B_IH || k == B_HH))
+                if ((k == B_IH && bias == ELMAN_BIAS_NONE) ||
+                    (k == B_HH && bias != ELMAN_BIAS_BOTH))
                     continue;
                 param_name(name, sizeof(name), prefix, k, l, d);
                 const elman_tensor *t = elman_safetensors_find(st, name);
+                if (t == NULL && k == B_HH)
+                    return io_fail(err, err_size, ELMAN_ERR_SHAPE,
+                                   "missing tensor %s: the model mixes one and two biases "
+                                   "(other layers or directions have bias_hh; a one-bias "
+                                   "model has bias_ih only, in every layer and direction)",
+                                   esc_name(esc, sizeof(esc), name));
                 if (t == NULL)
                     return io_fail(err, err_size, ELMAN_ERR_SHAPE,
                                    "missing tensor %s (the other tensors make a model of %d "
-                                   "layer%s, %s, %s bias)",
+                                   "layer%s, %s, %s)",
                                    esc_name(esc, sizeof(esc), name), L, L > 1 ? "s" : "",
                                    D == 2 ? "bidirectional" : "unidirectional",
-                                   bias ? "with" : "without");
+                                   bias == ELMAN_BIAS_BOTH     ? "with two biases"
+                                   : bias == ELMAN_BIAS_SINGLE ? "with one bias"
+                                                               : "without bias");
                 const size_t in = l == 0 ? I : (size_t)D * H;
                 const size_t want[2] = {H, k == W_IH ? in : H};
                 int rc = check_tensor(t, want, k == W_IH || k == W_HH ? 2 : 1, err, err_size);
@@ -406,7 +418,8 @@ static void lookup(const elman_safetensors *st, const elman_rnn_info *file, int 
 {
     for (int k = 0; k < N_KINDS; k++) {
         p[k] = NULL;
-        if ((k == B_IH || k == B_HH) && file->config.bias == ELMAN_BIAS_NONE)
+        if ((k == B_IH && file->config.bias == ELMAN_BIAS_NONE) ||
+            (k == B_HH && file->config.bias != ELMAN_BIAS_BOTH))
             continue;
         char name[ELMAN_PREFIX_MAX + 32];
         param_name(name, sizeof(name), file->prefix, k, layer, direction);
@@ -440,9 +453,54 @@ int elman_rnn_weights_from_safetensors(const elman_safetensors *st, const elman_
 
 static float *to_float(const double *d, size_t n, float *buf)
 {
+    if (d == NULL)
+        return NULL;
     for (size_t i = 0; i < n; i++)
         buf[i] = (float)d[i];
     return buf;
+}
+
+/* Sets every layer and direction's weights: a float64 model takes the
+ * file's values as they are (exact), a float32 model rounds them. */
+static int set_all_weights(const elman_safetensors *st, const elman_rnn_info *file, elman_rnn *rnn,
+                           int f64, char *err, size_t err_size)
+{
+    const elman_config *cfg = &file->config;
+    const int D = cfg->bidirectional ? 2 : 1;
+    const size_t H = (size_t)cfg->hidden_size;
+    const size_t in_max = (size_t)cfg->input_size > (size_t)D * H ? (size_t)cfg->input_size
+                                                                  : (size_t)D * H;
+    float *w_ih = NULL, *w_hh = NULL, *b_ih = NULL, *b_hh = NULL;
+    if (!f64) {
+        /* Sizes fit: elman_rnn_create() allocated more than this. */
+        w_ih = malloc(H * in_max * sizeof(float));
+        w_hh = malloc(H * H * sizeof(float));
+        b_ih = malloc(H * sizeof(float));
+        b_hh = malloc(H * sizeof(float));
+    }
+    int rc = ELMAN_OK;
+    if (!f64 && (w_ih == NULL || w_hh == NULL || b_ih == NULL || b_hh == NULL))
+        rc = io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
+    for (int l = 0; l < cfg->num_layers && rc == ELMAN_OK; l++) {
+        const size_t in = l == 0 ? (size_t)cfg->input_size : (size_t)D * H;
+        for (int d = 0; d < D && rc == ELMAN_OK; d++) {
+            const double *p[N_KINDS];
+            lookup(st, file, l, d, p);
+            if (f64)
+                rc = elman_rnn_set_weights_f64(rnn, l, d, p[W_IH], p[W_HH], p[B_IH], p[B_HH]);
+            else
+                rc = elman_rnn_set_weights(rnn, l, d, to_float(p[W_IH], H * in, w_ih),
+                                           to_float(p[W_HH], H * H, w_hh),
+                                           to_float(p[B_IH], H, b_ih), to_float(p[B_HH], H, b_hh));
+            if (rc != ELMAN_OK)
+                rc = io_fail(err, err_size, rc, "cannot set the weights: %s", elman_strerror(rc));
+        }
+    }
+    free(w_ih);
+    free(w_hh);
+    free(b_ih);
+    free(b_hh);
+    return rc;
 }
 
 int elman_rnn_from_safetensors(const elman_safetensors *st, const elman_rnn_info *info,
@@ -460,38 +518,7 @@ int elman_rnn_from_safetensors(const elman_safetensors *st, const elman_rnn_info
     rc = elman_rnn_create(&info->config, &rnn);
     if (rc != ELMAN_OK)
         return io_fail(err, err_size, rc, "cannot create the model: %s", elman_strerror(rc));
-
-    const elman_config *cfg = &file.config;
-    const int D = cfg->bidirectional ? 2 : 1;
-    const size_t H = (size_t)cfg->hidden_size;
-    const size_t in_max = (size_t)cfg->input_size > (size_t)D * H ? (size_t)cfg->input_size
-                                                                  : (size_t)D * H;
-    /* Sizes fit: elman_rnn_create() allocated more than this. */
-    float *w_ih = malloc(H * in_max * sizeof(float));
-    float *w_hh = malloc(H * H * sizeof(float));
-    float *b_ih = malloc(H * sizeof(float));
-    float *b_hh = malloc(H * sizeof(float));
-    if (w_ih == NULL || w_hh == NULL || b_ih == NULL || b_hh == NULL) {
-        rc = io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
-    }
-    for (int l = 0; l < cfg->num_layers && rc == ELMAN_OK; l++) {
-        const size_t in = l == 0 ? (size_t)cfg->input_size : (size_t)D * H;
-        for (int d = 0; d < D && rc == ELMAN_OK; d++) {
-            const double *p[N_KINDS];
-            lookup(st, &file, l, d, p);
-            const int has_bias = cfg->bias != ELMAN_BIAS_NONE;
-            rc = elman_rnn_set_weights(rnn, l, d, to_float(p[W_IH], H * in, w_ih),
-                                       to_float(p[W_HH], H * H, w_hh),
-                                       has_bias ? to_float(p[B_IH], H, b_ih) : NULL,
-                                       has_bias ? to_float(p[B_HH], H, b_hh) : NULL);
-            if (rc != ELMAN_OK)
-                rc = io_fail(err, err_size, rc, "cannot set the weights: %s", elman_strerror(rc));
-        }
-    }
-    free(w_ih);
-    free(w_hh);
-    free(b_ih);
-    free(b_hh);
+    rc = set_all_weights(st, &file, rnn, info->config.dtype == ELMAN_FLOAT64, err, err_size);
     if (rc != ELMAN_OK) {
         elman_rnn_free(rnn);
         return rc;

@@ -50,6 +50,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(out);
         free(hn);
         elman_rnn_free(rnn);
+
+        /* The same file as a float64 model: only memory may fail now. */
+        info.config.dtype = ELMAN_FLOAT64;
+        int rc = elman_rnn_from_safetensors(st, &info, &rnn, err, sizeof(err));
+        if (rc != ELMAN_OK && rc != ELMAN_ERR_OUT_OF_MEMORY)
+            abort();
+        if (rc != ELMAN_OK) {
+            elman_safetensors_free(st);
+            return 0;
+        }
+        double *xd = calloc(T * (size_t)c->input_size, sizeof(double));
+        double *outd = malloc(T * D * H * sizeof(double));
+        double *hnd = malloc((size_t)c->num_layers * D * H * sizeof(double));
+        if (xd != NULL && outd != NULL && hnd != NULL &&
+            elman_rnn_forward_f64(rnn, 1, (int)T, xd, NULL, NULL, outd, hnd, NULL, 0) != ELMAN_OK)
+            abort();
+        free(xd);
+        free(outd);
+        free(hnd);
+        elman_rnn_free(rnn);
     }
     elman_safetensors_free(st);
     return 0;
