@@ -15,6 +15,11 @@ const char *elman_version_string(void)
         ELMAN_VERSION_PATCH);
 }
 
+const char *elman_version(void)
+{
+    return elman_version_string();
+}
+
 const char *elman_strerror(int status)
 {
     switch (status) {

@@ -29,6 +29,7 @@ static void test_version(void **state)
     snprintf(expect, sizeof(expect), "%d.%d.%d", ELMAN_VERSION_MAJOR, ELMAN_VERSION_MINOR,
              ELMAN_VERSION_PATCH);
     assert_string_equal(elman_version_string(), expect);
+    assert_string_equal(elman_version(), expect);
     assert_int_equal(elman_version_number(), ELMAN_VERSION_NUMBER);
 }
 
