@@ -42,13 +42,9 @@ ALWAYS_INLINE __m256 tanh8(__m256 x)
     __m256 e = _mm256_fmadd_ps(p, _mm256_mul_ps(f, f), _mm256_add_ps(f, _mm256_set1_ps(1.0f)));
     const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(ni, _mm256_set1_epi32(127)), 23);
     e = _mm256_mul_ps(e, _mm256_castsi256_ps(bits));
-    /* 2 / (e + 1) by a reciprocal estimate and one Newton step (~23 bits):
-     * a division costs several times more here */
     const __m256 one = _mm256_set1_ps(1.0f);
-    const __m256 den = _mm256_add_ps(e, one);
-    __m256 rcp = _mm256_rcp_ps(den);
-    rcp = _mm256_fmadd_ps(rcp, _mm256_fnmadd_ps(den, rcp, one), rcp);
-    const __m256 large = _mm256_fnmadd_ps(_mm256_set1_ps(2.0f), rcp, one);
+    const __m256 large =
+        _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
 
     __m256 r = _mm256_blendv_ps(large, small,
                                 _mm256_cmp_ps(ax, _mm256_set1_ps(ELMAN_TANH_SMALL), _CMP_LT_OQ));
