@@ -18,6 +18,8 @@
 #include <time.h>
 
 #include <cblas.h>
+
+#include "bench_util.h"
 #undef I /* complex.h, included by cblas.h */
 
 #include "elman.h"
@@ -50,12 +52,6 @@ static float *random_array(size_t n, float bound)
     return p;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void usage(void)
 {
     fprintf(stderr, "usage: elman-bench B T I H L D ITERS [--threads N] [--lengths] "
@@ -63,32 +59,27 @@ static void usage(void)
     exit(2);
 }
 
-static int parse_int(const char *s)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v <= 0 || v > 1000000000)
-        usage();
-    return (int)v;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 8)
         usage();
-    const int B = parse_int(argv[1]), T = parse_int(argv[2]), In = parse_int(argv[3]);
-    const int H = parse_int(argv[4]), L = parse_int(argv[5]), D = parse_int(argv[6]);
-    const int iters = parse_int(argv[7]);
+    const int B = bench_parse_int(argv[1], usage);
+    const int T = bench_parse_int(argv[2], usage);
+    const int In = bench_parse_int(argv[3], usage);
+    const int H = bench_parse_int(argv[4], usage);
+    const int L = bench_parse_int(argv[5], usage);
+    const int D = bench_parse_int(argv[6], usage);
+    const int iters = bench_parse_int(argv[7], usage);
     int threads = 1, use_lengths = 0, deterministic = 0;
     for (int a = 8; a < argc; a++) {
         if (strcmp(argv[a], "--threads") == 0 && a + 1 < argc)
-            threads = parse_int(argv[++a]);
+            threads = bench_parse_int(argv[++a], usage);
         else if (strcmp(argv[a], "--lengths") == 0)
             use_lengths = 1;
         else if (strcmp(argv[a], "--deterministic") == 0)
             deterministic = 1;
         else if (strcmp(argv[a], "--seed") == 0 && a + 1 < argc)
-            rng_state = (uint64_t)parse_int(argv[++a]) * 2654435761ULL + 1;
+            rng_state = (uint64_t)bench_parse_int(argv[++a], usage) * 2654435761ULL + 1;
         else
             usage();
     }
@@ -161,7 +152,7 @@ int main(int argc, char **argv)
         elman_rnn_forward(rnn, B, T, x, lengths, NULL, out, hn, ws, ws_size);
         times[i] = now_us() - t0;
     }
-    qsort(times, (size_t)iters, sizeof(double), cmp_double);
+    qsort(times, (size_t)iters, sizeof(double), bench_cmp_double);
     const double median = iters % 2 ? times[iters / 2]
                                     : 0.5 * (times[iters / 2 - 1] + times[iters / 2]);
     /* the share of valid steps, which the PyTorch harness checks it drew too */

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_util.h"
+
 #include "elman.h"
 #include "parity.h"
 
@@ -19,15 +21,6 @@ static void usage(void)
 {
     fprintf(stderr, "usage: elman-parity B T I H L D [ITERS] [--parity] [--lengths] [--threads N]\n");
     exit(2);
-}
-
-static int parse_int(const char *s)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v <= 0 || v > 1000000000)
-        usage();
-    return (int)v;
 }
 
 static float *alloc_floats(size_t n)
@@ -52,15 +45,19 @@ int main(int argc, char **argv)
 {
     if (argc < 7)
         usage();
-    const int B = parse_int(argv[1]), T = parse_int(argv[2]), In = parse_int(argv[3]);
-    const int H = parse_int(argv[4]), L = parse_int(argv[5]), D = parse_int(argv[6]);
+    const int B = bench_parse_int(argv[1], usage);
+    const int T = bench_parse_int(argv[2], usage);
+    const int In = bench_parse_int(argv[3], usage);
+    const int H = bench_parse_int(argv[4], usage);
+    const int L = bench_parse_int(argv[5], usage);
+    const int D = bench_parse_int(argv[6], usage);
     int a = 7;
     if (a < argc && argv[a][0] != '-')
-        parse_int(argv[a++]); /* ITERS, unused */
+        bench_parse_int(argv[a++], usage); /* ITERS, unused */
     int threads = 1, use_lengths = 0;
     for (; a < argc; a++) {
         if (strcmp(argv[a], "--threads") == 0 && a + 1 < argc)
-            threads = parse_int(argv[++a]);
+            threads = bench_parse_int(argv[++a], usage);
         else if (strcmp(argv[a], "--lengths") == 0)
             use_lengths = 1;
         else if (strcmp(argv[a], "--parity") != 0)

@@ -55,6 +55,8 @@
 #include <oneapi/dnnl/dnnl_debug.h>
 #ifdef ELMAN_BENCH_OPENMP
 #include <omp.h>
+
+#include "bench_util.h"
 #endif
 
 #include "parity.h"
@@ -100,26 +102,11 @@ static void *alloc_aligned(size_t bytes)
     return p;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void usage(void)
 {
     fprintf(stderr, "usage: onednn-bench B T I H L D ITERS [--threads N] [--seed S] "
                     "[--max-seconds S] [--parity] [--info]\n");
     exit(2);
-}
-
-static int parse_int(const char *s)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v <= 0 || v > 1000000000)
-        usage();
-    return (int)v;
 }
 
 static double parse_seconds(const char *s)
@@ -172,16 +159,20 @@ int main(int argc, char **argv)
 {
     if (argc < 8)
         usage();
-    const int B = parse_int(argv[1]), T = parse_int(argv[2]), In = parse_int(argv[3]);
-    const int H = parse_int(argv[4]), L = parse_int(argv[5]), D = parse_int(argv[6]);
-    const int iters = parse_int(argv[7]);
+    const int B = bench_parse_int(argv[1], usage);
+    const int T = bench_parse_int(argv[2], usage);
+    const int In = bench_parse_int(argv[3], usage);
+    const int H = bench_parse_int(argv[4], usage);
+    const int L = bench_parse_int(argv[5], usage);
+    const int D = bench_parse_int(argv[6], usage);
+    const int iters = bench_parse_int(argv[7], usage);
     int threads = 1, parity = 0, info = 0;
     double max_seconds = 0; /* 0: no bound */
     for (int a = 8; a < argc; a++) {
         if (strcmp(argv[a], "--threads") == 0 && a + 1 < argc)
-            threads = parse_int(argv[++a]);
+            threads = bench_parse_int(argv[++a], usage);
         else if (strcmp(argv[a], "--seed") == 0 && a + 1 < argc)
-            rng_state = (uint64_t)parse_int(argv[++a]) * 2654435761ULL + 1;
+            rng_state = (uint64_t)bench_parse_int(argv[++a], usage) * 2654435761ULL + 1;
         else if (strcmp(argv[a], "--max-seconds") == 0 && a + 1 < argc)
             max_seconds = parse_seconds(argv[++a]);
         else if (strcmp(argv[a], "--parity") == 0)
@@ -393,7 +384,7 @@ int main(int argc, char **argv)
             dnnl_stream_wait(stream);
             times[n] = now_us() - t0;
         }
-        qsort(times, (size_t)n, sizeof(double), cmp_double);
+        qsort(times, (size_t)n, sizeof(double), bench_cmp_double);
         const double median = n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
         printf("{\"impl\":\"onednn\",\"B\":%d,\"T\":%d,\"I\":%d,\"H\":%d,\"L\":%d,\"D\":%d,"
                "\"threads\":%d,\"lengths\":false,\"median_us\":%.3f,\"min_us\":%.3f,"

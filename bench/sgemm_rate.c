@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
+
 #include <cblas.h> /* OpenBLAS's: declares openblas_get_corename() & co. */
 
 static double now_us(void)
@@ -25,25 +27,10 @@ static double now_us(void)
     return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void usage(void)
 {
     fprintf(stderr, "usage: sgemm-rate M N K ITERS [--threads N] | sgemm-rate --info\n");
     exit(2);
-}
-
-static int parse_int(const char *s)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v <= 0 || v > 1000000000)
-        usage();
-    return (int)v;
 }
 
 static float *filled(size_t n)
@@ -70,12 +57,14 @@ int main(int argc, char **argv)
     }
     if (argc < 5)
         usage();
-    const int M = parse_int(argv[1]), N = parse_int(argv[2]), K = parse_int(argv[3]);
-    const int iters = parse_int(argv[4]);
+    const int M = bench_parse_int(argv[1], usage);
+    const int N = bench_parse_int(argv[2], usage);
+    const int K = bench_parse_int(argv[3], usage);
+    const int iters = bench_parse_int(argv[4], usage);
     int threads = 1;
     for (int a = 5; a < argc; a++) {
         if (strcmp(argv[a], "--threads") == 0 && a + 1 < argc)
-            threads = parse_int(argv[++a]);
+            threads = bench_parse_int(argv[++a], usage);
         else
             usage();
     }
@@ -96,7 +85,7 @@ int main(int argc, char **argv)
                     C, N);
         times[i] = now_us() - t0;
     }
-    qsort(times, (size_t)iters, sizeof(double), cmp_double);
+    qsort(times, (size_t)iters, sizeof(double), bench_cmp_double);
     const double median = iters % 2 ? times[iters / 2]
                                     : 0.5 * (times[iters / 2 - 1] + times[iters / 2]);
     const double flops = 2.0 * M * N * K;
