@@ -24,22 +24,6 @@
 
 #include "elman.h"
 
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
-}
-
-static uint64_t rng_state = 88172645463325252ULL;
-static float frand(float bound)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return ((float)(rng_state >> 40) / 16777216.0f * 2.0f - 1.0f) * bound;
-}
-
 static float *random_array(size_t n, float bound)
 {
     float *p = malloc(n * sizeof(float));
@@ -48,7 +32,7 @@ static float *random_array(size_t n, float bound)
         exit(1);
     }
     for (size_t i = 0; i < n; i++)
-        p[i] = frand(bound);
+        p[i] = bench_frand(bound);
     return p;
 }
 
@@ -79,7 +63,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[a], "--deterministic") == 0)
             deterministic = 1;
         else if (strcmp(argv[a], "--seed") == 0 && a + 1 < argc)
-            rng_state = (uint64_t)bench_parse_int(argv[++a], usage) * 2654435761ULL + 1;
+            bench_seed(bench_parse_int(argv[++a], usage));
         else
             usage();
     }
@@ -125,7 +109,7 @@ int main(int argc, char **argv)
         /* uniform in 1..T: on average about half the steps are valid */
         lengths = malloc((size_t)B * sizeof(int));
         for (int b = 0; b < B; b++)
-            lengths[b] = 1 + (int)((frand(1.0f) * 0.5f + 0.5f) * (float)(T - 1) + 0.5f);
+            lengths[b] = 1 + (int)((bench_frand(1.0f) * 0.5f + 0.5f) * (float)(T - 1) + 0.5f);
         lengths[0] = T;
     }
     size_t ws_size = elman_rnn_workspace_size(rnn, B, T);
@@ -139,8 +123,8 @@ int main(int argc, char **argv)
     }
 
     /* warm-up: at least 3 calls and 0.2 s */
-    double t_end = now_us() + 2e5;
-    for (int w = 0; w < 3 || now_us() < t_end; w++) {
+    double t_end = bench_now_us() + 2e5;
+    for (int w = 0; w < 3 || bench_now_us() < t_end; w++) {
         rc = elman_rnn_forward(rnn, B, T, x, lengths, NULL, out, hn, ws, ws_size);
         if (rc != ELMAN_OK) {
             fprintf(stderr, "elman-bench: %s\n", elman_strerror(rc));
@@ -148,9 +132,9 @@ int main(int argc, char **argv)
         }
     }
     for (int i = 0; i < iters; i++) {
-        double t0 = now_us();
+        double t0 = bench_now_us();
         elman_rnn_forward(rnn, B, T, x, lengths, NULL, out, hn, ws, ws_size);
-        times[i] = now_us() - t0;
+        times[i] = bench_now_us() - t0;
     }
     qsort(times, (size_t)iters, sizeof(double), bench_cmp_double);
     const double median = iters % 2 ? times[iters / 2]

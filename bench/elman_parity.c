@@ -8,6 +8,7 @@
  * --parity are accepted (and ignored) so the grid script can call every
  * harness with the same arguments.
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, in bench_util.h */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -71,23 +71,6 @@
         }                                                                            \
     } while (0)
 
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
-}
-
-/* The same generator and ranges as elman_bench.c, so the values are alike. */
-static uint64_t rng_state = 88172645463325252ULL;
-static float frand(float bound)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return ((float)(rng_state >> 40) / 16777216.0f * 2.0f - 1.0f) * bound;
-}
-
 static void out_of_memory(void)
 {
     fprintf(stderr, "onednn-bench: out of memory\n");
@@ -172,7 +155,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[a], "--threads") == 0 && a + 1 < argc)
             threads = bench_parse_int(argv[++a], usage);
         else if (strcmp(argv[a], "--seed") == 0 && a + 1 < argc)
-            rng_state = (uint64_t)bench_parse_int(argv[++a], usage) * 2654435761ULL + 1;
+            bench_seed(bench_parse_int(argv[++a], usage));
         else if (strcmp(argv[a], "--max-seconds") == 0 && a + 1 < argc)
             max_seconds = parse_seconds(argv[++a]);
         else if (strcmp(argv[a], "--parity") == 0)
@@ -246,13 +229,13 @@ int main(int argc, char **argv)
                 parity_fill(b_hh, (size_t)H, parity_tensor_id(l, d, D, PARITY_B_HH), pb);
             } else {
                 for (size_t i = 0; i < (size_t)H * in; i++)
-                    wi[i] = frand(bound);
+                    wi[i] = bench_frand(bound);
                 for (size_t i = 0; i < (size_t)H * H; i++)
-                    wh[i] = frand(bound);
+                    wh[i] = bench_frand(bound);
                 for (int i = 0; i < H; i++)
-                    bi[i] = frand(bound);
+                    bi[i] = bench_frand(bound);
                 for (int i = 0; i < H; i++)
-                    b_hh[i] = frand(bound);
+                    b_hh[i] = bench_frand(bound);
             }
             for (int i = 0; i < H; i++)
                 bi[i] += b_hh[i];
@@ -311,7 +294,7 @@ int main(int argc, char **argv)
         parity_fill(x, n_x, 0, 1.0);
     else
         for (size_t i = 0; i < n_x; i++)
-            x[i] = frand(1.0f);
+            x[i] = bench_frand(1.0f);
 
     dnnl_exec_arg_t(*args)[7] = calloc((size_t)L, sizeof *args);
     int *nargs = calloc((size_t)L, sizeof(int));
@@ -354,10 +337,10 @@ int main(int argc, char **argv)
         out_of_memory();
     /* warm-up: at least 3 calls and 0.2 s, as elman-bench (one call for
      * --parity); --max-seconds cuts it short */
-    const double t_start = now_us(), t_warm = t_start + 2e5;
+    const double t_start = bench_now_us(), t_warm = t_start + 2e5;
     const double t_cap = max_seconds > 0 ? t_start + max_seconds * 1e6 : INFINITY;
     for (int w = 0;; w++) {
-        const double t = now_us();
+        const double t = bench_now_us();
         if (parity ? w >= 1 : (w >= 3 && t >= t_warm) || (w >= 1 && t >= t_cap))
             break;
         for (int l = 0; l < L; l++)
@@ -376,13 +359,13 @@ int main(int argc, char **argv)
     } else {
         int n = 0;
         for (; n < iters; n++) {
-            double t0 = now_us();
+            double t0 = bench_now_us();
             if (n >= 3 && t0 >= t_cap)
                 break;
             for (int l = 0; l < L; l++)
                 dnnl_primitive_execute(layers[l].prim, stream, nargs[l], args[l]);
             dnnl_stream_wait(stream);
-            times[n] = now_us() - t0;
+            times[n] = bench_now_us() - t0;
         }
         qsort(times, (size_t)n, sizeof(double), bench_cmp_double);
         const double median = n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);

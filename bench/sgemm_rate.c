@@ -20,13 +20,6 @@
 
 #include <cblas.h> /* OpenBLAS's: declares openblas_get_corename() & co. */
 
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
-}
-
 static void usage(void)
 {
     fprintf(stderr, "usage: sgemm-rate M N K ITERS [--threads N] | sgemm-rate --info\n");
@@ -75,15 +68,15 @@ int main(int argc, char **argv)
     double *times = malloc((size_t)iters * sizeof(double));
     if (times == NULL)
         usage();
-    double t_end = now_us() + 2e5;
-    for (int w = 0; w < 3 || now_us() < t_end; w++)
+    double t_end = bench_now_us() + 2e5;
+    for (int w = 0; w < 3 || bench_now_us() < t_end; w++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, Bm, K, 0.0f,
                     C, N);
     for (int i = 0; i < iters; i++) {
-        double t0 = now_us();
+        double t0 = bench_now_us();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, Bm, K, 0.0f,
                     C, N);
-        times[i] = now_us() - t0;
+        times[i] = bench_now_us() - t0;
     }
     qsort(times, (size_t)iters, sizeof(double), bench_cmp_double);
     const double median = iters % 2 ? times[iters / 2]
