@@ -152,6 +152,31 @@ typedef enum elman_nonlinearity {
     ELMAN_SOFTPLUS = 10
 } elman_nonlinearity;
 
+/** Finds an activation by its ONNX name, as a model file or a command line
+ *  spells it.
+ *  @param name "Tanh", "Relu", "Sigmoid", "Affine", "LeakyRelu",
+ *              "ThresholdedRelu", "ScaledTanh", "HardSigmoid", "Elu",
+ *              "Softsign" or "Softplus", in any mix of upper and lower case
+ *              (ASCII; the locale plays no part).
+ *  @param act  receives the #elman_nonlinearity on success; untouched
+ *              otherwise.
+ *  @return ELMAN_OK; ELMAN_ERR_NULL_ARGUMENT if name or act is NULL;
+ *          ELMAN_ERR_INVALID_CONFIG if name is none of the above. */
+ELMAN_API int elman_activation_from_name(const char *name, int *act);
+
+/** The ONNX name of an activation.
+ *  @param act an #elman_nonlinearity.
+ *  @return its ONNX spelling (e.g. "LeakyRelu"): a static string; NULL if
+ *          act is not an #elman_nonlinearity. */
+ELMAN_API const char *elman_activation_name(int act);
+
+/** How many of the parameters alpha and beta an activation takes, which
+ *  says which of elman_config.activation_alpha/beta may be set for it.
+ *  @param act an #elman_nonlinearity.
+ *  @return 0 (none), 1 (alpha) or 2 (alpha and beta); -1 if act is not an
+ *          #elman_nonlinearity. */
+ELMAN_API int elman_activation_params(int act);
+
 /** Whether the model has biases: nn.RNN's `bias` argument. */
 typedef enum elman_bias {
     ELMAN_BIAS_NONE = 0,  /**< nn.RNN(bias=False): no b_ih, no b_hh */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activation.h"
 #include "internal.h"
 #include "kernel.h"
 
@@ -31,16 +32,11 @@ static int is_flag(int v)
     return v == 0 || v == 1;
 }
 
-/* Whether the activation takes alpha / beta (ONNX). */
-static int takes_alpha(int act)
+/* Whether the activation takes alpha (n = 1) or beta (n = 2). */
+static int takes_param(int act, int n)
 {
-    return act == ELMAN_AFFINE || act == ELMAN_LEAKY_RELU || act == ELMAN_THRESHOLDED_RELU ||
-           act == ELMAN_SCALED_TANH || act == ELMAN_HARD_SIGMOID || act == ELMAN_ELU;
-}
-
-static int takes_beta(int act)
-{
-    return act == ELMAN_AFFINE || act == ELMAN_SCALED_TANH || act == ELMAN_HARD_SIGMOID;
+    const elman_activation_info *info = elman_activation_info_of(act);
+    return info != NULL && info->params >= n;
 }
 
 static int check_config(const elman_config *cfg)
@@ -48,7 +44,7 @@ static int check_config(const elman_config *cfg)
     if (cfg->input_size <= 0 || cfg->hidden_size <= 0 || cfg->num_layers <= 0 ||
         cfg->num_threads <= 0)
         return ELMAN_ERR_INVALID_SIZE;
-    if (cfg->nonlinearity < ELMAN_TANH || cfg->nonlinearity > ELMAN_SOFTPLUS)
+    if (elman_activation_info_of(cfg->nonlinearity) == NULL)
         return ELMAN_ERR_INVALID_CONFIG;
     if (cfg->bias != ELMAN_BIAS_NONE && cfg->bias != ELMAN_BIAS_BOTH &&
         cfg->bias != ELMAN_BIAS_SINGLE)
@@ -62,10 +58,10 @@ static int check_config(const elman_config *cfg)
     /* alpha/beta: NAN for the default; a value only where the activation
      * has the parameter */
     if (!isnan(cfg->activation_alpha) &&
-        (!takes_alpha(cfg->nonlinearity) || !isfinite(cfg->activation_alpha)))
+        (!takes_param(cfg->nonlinearity, 1) || !isfinite(cfg->activation_alpha)))
         return ELMAN_ERR_INVALID_CONFIG;
     if (!isnan(cfg->activation_beta) &&
-        (!takes_beta(cfg->nonlinearity) || !isfinite(cfg->activation_beta)))
+        (!takes_param(cfg->nonlinearity, 2) || !isfinite(cfg->activation_beta)))
         return ELMAN_ERR_INVALID_CONFIG;
     if (!(cfg->clip >= 0.0) || !isfinite(cfg->clip))
         return ELMAN_ERR_INVALID_CONFIG;

@@ -1,6 +1,7 @@
 /* Model creation, configuration and weights. */
 #include "cmocka_wrap.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <string.h>
 
@@ -243,6 +244,64 @@ static void test_weights_are_copied(void **state)
     elman_rnn_free(rnn);
 }
 
+/* The public activation lookups: every ONNX name both ways, any case;
+ * the parameter count is what elman_rnn_create() accepts. */
+static void test_activation_lookups(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"Tanh",        "Relu",       "Sigmoid",
+                                         "Affine",      "LeakyRelu",  "ThresholdedRelu",
+                                         "ScaledTanh",  "HardSigmoid", "Elu",
+                                         "Softsign",    "Softplus"};
+    static const int params[] = {0, 0, 0, 2, 1, 1, 2, 2, 1, 0, 0};
+    for (int a = 0; a < 11; a++) {
+        assert_string_equal(elman_activation_name(a), names[a]);
+        assert_int_equal(elman_activation_params(a), params[a]);
+        int got = -5;
+        assert_int_equal(elman_activation_from_name(names[a], &got), ELMAN_OK);
+        assert_int_equal(got, a);
+        char lower[32], upper[32];
+        size_t n = strlen(names[a]);
+        for (size_t i = 0; i <= n; i++) {
+            lower[i] = (char)tolower((unsigned char)names[a][i]);
+            upper[i] = (char)toupper((unsigned char)names[a][i]);
+        }
+        got = -5;
+        assert_int_equal(elman_activation_from_name(lower, &got), ELMAN_OK);
+        assert_int_equal(got, a);
+        got = -5;
+        assert_int_equal(elman_activation_from_name(upper, &got), ELMAN_OK);
+        assert_int_equal(got, a);
+        /* alpha, then beta, is accepted exactly when the count says so */
+        for (int p = 1; p <= 2; p++) {
+            elman_config cfg = small_config();
+            cfg.nonlinearity = a;
+            cfg.activation_alpha = p == 1 ? 0.5 : NAN;
+            cfg.activation_beta = p == 2 ? 0.5 : NAN;
+            if (p == 2 && params[a] == 2)
+                cfg.activation_alpha = 0.5;
+            elman_rnn *rnn = NULL;
+            const int rc = elman_rnn_create(&cfg, &rnn);
+            assert_int_equal(rc, params[a] >= p ? ELMAN_OK : ELMAN_ERR_INVALID_CONFIG);
+            elman_rnn_free(rnn);
+        }
+    }
+    const int unknown[] = {-1, 11, 1000, -2147483647 - 1};
+    for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        assert_null(elman_activation_name(unknown[i]));
+        assert_int_equal(elman_activation_params(unknown[i]), -1);
+    }
+    const char *const bad[] = {"", "Tan", "Tanhh", "Tanh ", " Tanh", "Leaky_Relu", "tanh\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int got = -5;
+        assert_int_equal(elman_activation_from_name(bad[i], &got), ELMAN_ERR_INVALID_CONFIG);
+        assert_int_equal(got, -5); /* untouched */
+    }
+    int got;
+    assert_int_equal(elman_activation_from_name(NULL, &got), ELMAN_ERR_NULL_ARGUMENT);
+    assert_int_equal(elman_activation_from_name("Tanh", NULL), ELMAN_ERR_NULL_ARGUMENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_create_errors),
         cmocka_unit_test(test_set_weights_errors),
         cmocka_unit_test(test_weights_are_copied),
+        cmocka_unit_test(test_activation_lookups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
