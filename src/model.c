@@ -5,7 +5,7 @@
 
 #include "activation.h"
 #include "internal.h"
-#include "kernel.h"
+#include "kernels/kernel.h"
 
 void elman_config_init(elman_config *cfg)
 {
@@ -119,8 +119,6 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
     rnn->elem_size = es;
     rnn->layers = calloc((size_t)L, sizeof(*rnn->layers));
     rnn->kernels = elman_select_kernels();
-    const char *force = getenv("ELMAN_FORCE_THREADS");
-    rnn->force_threads = force != NULL && strcmp(force, "1") == 0;
     /* zeroed: the packed W_ih of a layer is repacked from both directions'
      * rows whenever one is set */
     rnn->storage = calloc(total, es);
@@ -188,25 +186,12 @@ static int check_weights(const elman_rnn *rnn, int dtype, int layer, int directi
     }
 }
 
-#define DEFINE_SET_WEIGHTS(NAME, REAL, DTYPE, PACK)                                               \
-    int NAME(elman_rnn *rnn, int layer, int direction, const REAL *w_ih, const REAL *w_hh,       \
-             const REAL *b_ih, const REAL *b_hh)                                                \
-    {                                                                                            \
-        int rc = check_weights(rnn, DTYPE, layer, direction, w_ih, w_hh, b_ih, b_hh);            \
-        if (rc != ELMAN_OK)                                                                      \
-            return rc;                                                                           \
-        elman_layer *ly = &rnn->layers[layer];                                                   \
-        const size_t H = (size_t)rnn->cfg.hidden_size, in = (size_t)ly->in_size;                 \
-        REAL *raw = ly->w_ih;                                                                    \
-        memcpy(raw + (size_t)direction * H * in, w_ih, H * in * sizeof(REAL));                   \
-        PACK(ly->w_ih_packed, raw, rnn->num_directions * (int)H, (int)in);                       \
-        PACK(ly->w_hh_packed[direction], w_hh, (int)H, (int)H);                                  \
-        REAL *bias = ly->bias[direction];                                                        \
-        for (size_t j = 0; bias != NULL && j < H; j++)                                           \
-            bias[j] = b_hh != NULL ? b_ih[j] + b_hh[j] : b_ih[j];                                \
-        ly->is_set[direction] = 1;                                                               \
-        return ELMAN_OK;                                                                         \
-    }
+#define REAL float
+#define SFX(name) name
+#define DTYPE ELMAN_FLOAT32
+#include "set_weights.inc"
 
-DEFINE_SET_WEIGHTS(elman_rnn_set_weights, float, ELMAN_FLOAT32, elman_pack_panels)
-DEFINE_SET_WEIGHTS(elman_rnn_set_weights_f64, double, ELMAN_FLOAT64, elman_pack_panels_f64)
+#define REAL double
+#define SFX(name) name##_f64
+#define DTYPE ELMAN_FLOAT64
+#include "set_weights.inc"
