@@ -1,5 +1,6 @@
 /* The model: configuration, weight storage and repacking. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,24 +8,76 @@
 #include "internal.h"
 #include "kernels/kernel.h"
 
-void elman_config_init(elman_config *cfg)
+/* The fields of elman_config after struct_size, in order: what a caller's
+ * struct of struct_size bytes holds is the fields that end inside it. */
+#define FIELD(f) {offsetof(elman_config, f), sizeof(((elman_config *)0)->f)}
+static const struct {
+    size_t offset, size;
+} FIELDS[] = {
+    FIELD(input_size),       FIELD(hidden_size),     FIELD(num_layers),
+    FIELD(nonlinearity),     FIELD(bias),            FIELD(batch_first),
+    FIELD(bidirectional),    FIELD(num_threads),     FIELD(reverse),
+    FIELD(activation_alpha), FIELD(activation_beta), FIELD(clip),
+    FIELD(dtype),            FIELD(state_batch_first), FIELD(deterministic),
+};
+#undef FIELD
+enum { NUM_FIELDS = sizeof(FIELDS) / sizeof(FIELDS[0]) };
+
+/* Copies the fields that fit in struct_size bytes from src to dst. */
+static void copy_fields(void *dst, const void *src, size_t struct_size)
 {
-    if (cfg == NULL)
+    for (int i = 0; i < NUM_FIELDS && FIELDS[i].offset + FIELDS[i].size <= struct_size; i++)
+        memcpy((char *)dst + FIELDS[i].offset, (const char *)src + FIELDS[i].offset,
+               FIELDS[i].size);
+}
+
+static int size_accepted(size_t struct_size)
+{
+    return struct_size >= ELMAN_CONFIG_MIN_SIZE && struct_size <= sizeof(elman_config);
+}
+
+/* Every field at its default, struct_size the library's own. */
+static elman_config defaults(void)
+{
+    elman_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.struct_size = sizeof(cfg);
+    cfg.num_layers = 1;
+    cfg.nonlinearity = ELMAN_TANH;
+    cfg.bias = ELMAN_BIAS_BOTH;
+    cfg.batch_first = 0;
+    cfg.bidirectional = 0;
+    cfg.num_threads = 1;
+    cfg.reverse = 0;
+    cfg.activation_alpha = NAN;
+    cfg.activation_beta = NAN;
+    cfg.clip = 0.0;
+    cfg.dtype = ELMAN_FLOAT32;
+    cfg.state_batch_first = 0;
+    cfg.deterministic = 0;
+    return cfg;
+}
+
+void elman_config_init_sized(elman_config *cfg, size_t struct_size)
+{
+    if (cfg == NULL || struct_size < sizeof(size_t))
         return;
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->num_layers = 1;
-    cfg->nonlinearity = ELMAN_TANH;
-    cfg->bias = ELMAN_BIAS_BOTH;
-    cfg->batch_first = 0;
-    cfg->bidirectional = 0;
-    cfg->num_threads = 1;
-    cfg->reverse = 0;
-    cfg->activation_alpha = NAN;
-    cfg->activation_beta = NAN;
-    cfg->clip = 0.0;
-    cfg->dtype = ELMAN_FLOAT32;
-    cfg->state_batch_first = 0;
-    cfg->deterministic = 0;
+    const elman_config def = defaults();
+    /* padding included, so that two configurations compare equal as bytes */
+    memset(cfg, 0, struct_size < sizeof(def) ? struct_size : sizeof(def));
+    copy_fields(cfg, &def, struct_size);
+    cfg->struct_size = struct_size;
+}
+
+/* The caller's configuration as far as its struct_size goes, the rest at
+ * its defaults; 0 if struct_size is not accepted. */
+static int read_config(const elman_config *in, elman_config *out)
+{
+    if (!size_accepted(in->struct_size))
+        return 0;
+    *out = defaults();
+    copy_fields(out, in, in->struct_size);
+    return 1;
 }
 
 static int is_flag(int v)
@@ -96,6 +149,10 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
         *out = NULL;
     if (cfg == NULL || out == NULL)
         return ELMAN_ERR_NULL_ARGUMENT;
+    elman_config full;
+    if (!read_config(cfg, &full))
+        return ELMAN_ERR_INVALID_CONFIG;
+    cfg = &full;
     int rc = check_config(cfg);
     if (rc != ELMAN_OK)
         return rc;
@@ -161,7 +218,9 @@ int elman_rnn_get_config(const elman_rnn *rnn, elman_config *cfg)
 {
     if (rnn == NULL || cfg == NULL)
         return ELMAN_ERR_NULL_ARGUMENT;
-    *cfg = rnn->cfg;
+    if (!size_accepted(cfg->struct_size))
+        return ELMAN_ERR_INVALID_CONFIG;
+    copy_fields(cfg, &rnn->cfg, cfg->struct_size);
     return ELMAN_OK;
 }
 

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "elman.h"
@@ -22,6 +23,7 @@ static void test_config_defaults(void **state)
     elman_config cfg;
     memset(&cfg, 0x5a, sizeof(cfg));
     elman_config_init(&cfg);
+    assert_int_equal(cfg.struct_size, sizeof(elman_config));
     assert_int_equal(cfg.input_size, 0);
     assert_int_equal(cfg.hidden_size, 0);
     assert_int_equal(cfg.num_layers, 1);
@@ -44,6 +46,7 @@ static void test_create_and_get_config(void **state)
 {
     (void)state;
     elman_config cfg = small_config(), back;
+    elman_config_init(&back);
     cfg.num_layers = 2;
     cfg.bidirectional = 1;
     cfg.nonlinearity = ELMAN_RELU;
@@ -244,6 +247,79 @@ static void test_weights_are_copied(void **state)
     elman_rnn_free(rnn);
 }
 
+/* struct_size: the library reads and writes only the fields inside it,
+ * the others take their defaults; sizes outside [ELMAN_CONFIG_MIN_SIZE,
+ * sizeof(elman_config)] are refused. (tests/test_abi_old.c does the same
+ * from a program built against an older header.) */
+static void test_struct_size(void **state)
+{
+    (void)state;
+    /* a struct that ends before clip: what follows is garbage */
+    const size_t part = offsetof(elman_config, clip);
+    elman_config cfg;
+    memset(&cfg, 0x5a, sizeof(cfg));
+    elman_config_init_sized(&cfg, part);
+    assert_int_equal(cfg.struct_size, part);
+    assert_int_equal(cfg.num_layers, 1);
+    assert_true(isnan(cfg.activation_beta));
+    unsigned char garbage[sizeof(elman_config)];
+    memset(garbage, 0x5a, sizeof(garbage));
+    assert_memory_equal((char *)&cfg + part, garbage + part, sizeof(cfg) - part);
+    cfg.input_size = 3;
+    cfg.hidden_size = 5;
+    cfg.nonlinearity = ELMAN_LEAKY_RELU;
+    cfg.activation_alpha = 0.25;
+    elman_rnn *rnn;
+    assert_int_equal(elman_rnn_create(&cfg, &rnn), ELMAN_OK); /* 0x5a... would be refused */
+    elman_config full;
+    elman_config_init(&full);
+    assert_int_equal(elman_rnn_get_config(rnn, &full), ELMAN_OK);
+    assert_int_equal(full.struct_size, sizeof(elman_config));
+    assert_int_equal(full.nonlinearity, ELMAN_LEAKY_RELU);
+    assert_true(full.activation_alpha == 0.25);
+    assert_true(full.clip == 0.0); /* defaults beyond the caller's struct */
+    assert_int_equal(full.dtype, ELMAN_FLOAT32);
+    assert_int_equal(full.deterministic, 0);
+    /* get_config writes only struct_size bytes */
+    elman_config small;
+    memset(&small, 0x5a, sizeof(small));
+    small.struct_size = part;
+    assert_int_equal(elman_rnn_get_config(rnn, &small), ELMAN_OK);
+    assert_int_equal(small.struct_size, part);
+    assert_int_equal(small.hidden_size, 5);
+    assert_true(small.activation_alpha == 0.25);
+    assert_memory_equal((char *)&small + part, garbage + part, sizeof(small) - part);
+
+    const size_t bad[] = {0, 1, sizeof(size_t), ELMAN_CONFIG_MIN_SIZE - 1,
+                          sizeof(elman_config) + 1, sizeof(elman_config) + 64, (size_t)-1};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        elman_config c = small_config();
+        c.struct_size = bad[i];
+        expect_create(&c, ELMAN_ERR_INVALID_CONFIG);
+        elman_config out;
+        memset(&out, 0x5a, sizeof(out));
+        out.struct_size = bad[i];
+        assert_int_equal(elman_rnn_get_config(rnn, &out), ELMAN_ERR_INVALID_CONFIG);
+        assert_int_equal(out.struct_size, bad[i]);
+        assert_memory_equal((char *)&out + sizeof(size_t), garbage + sizeof(size_t),
+                            sizeof(out) - sizeof(size_t));
+    }
+    /* the smallest accepted: the nn.RNN fields */
+    elman_config c = small_config();
+    c.struct_size = ELMAN_CONFIG_MIN_SIZE;
+    c.reverse = 77; /* beyond: never read */
+    elman_rnn *r2;
+    assert_int_equal(elman_rnn_create(&c, &r2), ELMAN_OK);
+    elman_rnn_free(r2);
+    /* init with a size too small to hold struct_size writes nothing */
+    unsigned char tiny[sizeof(elman_config)];
+    memset(tiny, 0x5a, sizeof(tiny));
+    elman_config_init_sized((elman_config *)(void *)tiny, sizeof(size_t) - 1);
+    assert_memory_equal(tiny, garbage, sizeof(tiny));
+    elman_config_init_sized(NULL, sizeof(elman_config)); /* must not crash */
+    elman_rnn_free(rnn);
+}
+
 /* The public activation lookups: every ONNX name both ways, any case;
  * the parameter count is what elman_rnn_create() accepts. */
 static void test_activation_lookups(void **state)
@@ -311,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_set_weights_errors),
         cmocka_unit_test(test_weights_are_copied),
         cmocka_unit_test(test_activation_lookups),
+        cmocka_unit_test(test_struct_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
