@@ -177,8 +177,9 @@ static void test_gemm_against_portable(void **state)
         float *ref = malloc((size_t)n * N * sizeof(float));
         assert_true(packed && got && ref);
         elman_pack_panels(packed, w, N, K);
-        const elman_gemm_args g = {n,    K,    N,   p0, p1, NULL, packed, NULL,
-                                   use_bias ? bias : NULL, NULL, &act};
+        /* a, add and out are run_gemm's */
+        const elman_gemm_args g = {n, K, N, p0, p1, NULL, packed, NULL, use_bias ? bias : NULL,
+                                   NULL, &act};
         const float *addv = use_add ? add : NULL;
         run_gemm(g_path, &g, a, addv, got);
         run_gemm(&elman_kernels_portable, &g, a, addv, ref);
@@ -231,8 +232,8 @@ static void test_gemm_row_independence(void **state)
     g_path->gemm(&g);
     for (int i = 0; i < NR; i++) {
         float *o = one;
-        elman_gemm_args g1 = {1,          K,         N,    0,  elman_num_panels(N), ap + i,
-                              packed,     addp + i,  bias, &o, &tanh_act};
+        elman_gemm_args g1 = {1,    K, N, 0, elman_num_panels(N), ap + i, packed, addp + i,
+                              bias, &o, &tanh_act};
         g_path->gemm(&g1);
         assert_memory_equal(one, all + (size_t)i * N, sizeof(one));
         for (int pp = 0; pp < elman_num_panels(N); pp++) { /* and panel by panel */
