@@ -316,6 +316,19 @@ static void test_struct_size(void **state)
     memset(tiny, 0x5a, sizeof(tiny));
     elman_config_init_sized((elman_config *)(void *)tiny, sizeof(size_t) - 1);
     assert_memory_equal(tiny, garbage, sizeof(tiny));
+    /* a larger struct (a newer header): init writes only the library's
+     * part and stores the size, which create refuses */
+    unsigned char big[sizeof(elman_config) + 16];
+    memset(big, 0x5a, sizeof(big));
+    elman_config_init_sized((elman_config *)(void *)big, sizeof(big));
+    elman_config newer;
+    memcpy(&newer, big, sizeof(newer));
+    assert_int_equal(newer.struct_size, sizeof(big));
+    assert_int_equal(newer.num_layers, 1);
+    assert_memory_equal(big + sizeof(elman_config), garbage, 16);
+    newer.input_size = 3;
+    newer.hidden_size = 5;
+    expect_create(&newer, ELMAN_ERR_INVALID_CONFIG);
     elman_config_init_sized(NULL, sizeof(elman_config)); /* must not crash */
     elman_rnn_free(rnn);
 }
