@@ -7,8 +7,10 @@
  *
  * This header is the whole public API. Shapes are written as PyTorch writes
  * them: L = num_layers, D = 2 if bidirectional else 1, H = hidden_size,
- * I = input_size, B = batch, T = seq_len. All tensors are float32, dense and
- * row-major (C order), exactly as `tensor.contiguous().numpy()` lays them out.
+ * I = input_size, B = batch, T = seq_len. Tensors are float32 (float), or
+ * float64 (double) for a model created with dtype ELMAN_FLOAT64 and passed
+ * to the `_f64` functions; always dense and row-major (C order), exactly as
+ * `tensor.contiguous().numpy()` lays them out.
  *
  * Quick start:
  *
@@ -39,6 +41,25 @@
  * not run at the same time as any other call on the same model. Different
  * models are independent. OpenBLAS may run its own threads inside a call;
  * OPENBLAS_NUM_THREADS sets how many.
+ *
+ * ABI policy: the shared library's SONAME carries #ELMAN_SOVERSION, a
+ * number of its own (libelman.so.1, and libelman_io.so.1 alike). A program
+ * built against any header with the same SOVERSION runs against any later
+ * library with that SOVERSION. Within one SOVERSION a release may only:
+ * append functions; append fields at the end of elman_config (a program
+ * built against an older header passes a smaller struct_size, and the
+ * library gives the fields it lacks their defaults); append values to the
+ * enums (activations, dtypes, bias modes); append status codes (code that
+ * does not know a status must treat it as an error). Anything else bumps
+ * the SOVERSION: removing or renaming a function, changing a function's
+ * parameters or return type, changing the type, order or meaning of an
+ * existing field or enum value, or reading a field beyond struct_size.
+ * A program built against a newer header than the library it runs with
+ * is refused where it would matter: elman_rnn_create() returns
+ * ELMAN_ERR_INVALID_CONFIG for a struct_size larger than the library
+ * knows. CI compares the library's ABI with the last release's
+ * (abi/libelman.abi, abidiff) and fails on an incompatible change unless the
+ * SOVERSION moved.
  */
 #ifndef ELMAN_H
 #define ELMAN_H
@@ -70,14 +91,20 @@ extern "C" {
 /** Major version of this header: changes when the API or ABI breaks. */
 #define ELMAN_VERSION_MAJOR 0
 /** Minor version of this header: additions that keep compatibility. */
-#define ELMAN_VERSION_MINOR 1
+#define ELMAN_VERSION_MINOR 2
 /** Patch version of this header: fixes only. */
 #define ELMAN_VERSION_PATCH 0
 /** Version of this header as one number: major * 10000 + minor * 100 + patch,
- *  e.g. 100 for 0.1.0. Compare it with elman_version_number() to check
+ *  e.g. 200 for 0.2.0. Compare it with elman_version_number() to check
  *  which library is linked. */
 #define ELMAN_VERSION_NUMBER \
     (ELMAN_VERSION_MAJOR * 10000 + ELMAN_VERSION_MINOR * 100 + ELMAN_VERSION_PATCH)
+/** The ABI generation of the shared libraries, their SONAME's number
+ *  (libelman.so.1): it changes only when a change breaks programs built
+ *  against an older header (see the ABI policy above), independently of
+ *  the version. Like the version, it is written only here: the build reads
+ *  it (cmake/ElmanVersion.cmake) for both libraries' SOVERSION. */
+#define ELMAN_SOVERSION 1
 
 /** Version of the library linked, which may differ from the header compiled
  *  against (a newer shared library, for instance).
@@ -152,6 +179,31 @@ typedef enum elman_nonlinearity {
     ELMAN_SOFTPLUS = 10
 } elman_nonlinearity;
 
+/** Finds an activation by its ONNX name, as a model file or a command line
+ *  spells it.
+ *  @param name "Tanh", "Relu", "Sigmoid", "Affine", "LeakyRelu",
+ *              "ThresholdedRelu", "ScaledTanh", "HardSigmoid", "Elu",
+ *              "Softsign" or "Softplus", in any mix of upper and lower case
+ *              (ASCII; the locale plays no part).
+ *  @param act  receives the #elman_nonlinearity on success; untouched
+ *              otherwise.
+ *  @return ELMAN_OK; ELMAN_ERR_NULL_ARGUMENT if name or act is NULL;
+ *          ELMAN_ERR_INVALID_CONFIG if name is none of the above. */
+ELMAN_API int elman_activation_from_name(const char *name, int *act);
+
+/** The ONNX name of an activation.
+ *  @param act an #elman_nonlinearity.
+ *  @return its ONNX spelling (e.g. "LeakyRelu"): a static string; NULL if
+ *          act is not an #elman_nonlinearity. */
+ELMAN_API const char *elman_activation_name(int act);
+
+/** How many of the parameters alpha and beta an activation takes, which
+ *  says which of elman_config.activation_alpha/beta may be set for it.
+ *  @param act an #elman_nonlinearity.
+ *  @return 0 (none), 1 (alpha) or 2 (alpha and beta); -1 if act is not an
+ *          #elman_nonlinearity. */
+ELMAN_API int elman_activation_params(int act);
+
 /** Whether the model has biases: nn.RNN's `bias` argument. */
 typedef enum elman_bias {
     ELMAN_BIAS_NONE = 0,  /**< nn.RNN(bias=False): no b_ih, no b_hh */
@@ -168,9 +220,17 @@ typedef enum elman_dtype {
 
 /** A model's configuration; mirrors nn.RNN's constructor (dropout is not
  *  here: it has no effect on inference), plus what other runtimes need.
- *  Always start from elman_config_init() so that fields added in later
- *  versions get their defaults; elman_rnn_create() checks every field. */
+ *  Always start from elman_config_init(), which sets struct_size, so that
+ *  fields added in later versions get their defaults; elman_rnn_create()
+ *  checks every field. New fields are only ever appended. */
 typedef struct elman_config {
+    size_t struct_size; /**< sizeof(elman_config) as the caller's header
+                            declares it, set by elman_config_init(): the
+                            library reads and writes only the fields inside
+                            it and gives the others their defaults. At
+                            least #ELMAN_CONFIG_MIN_SIZE (the fields up to
+                            num_threads), at most the library's own
+                            sizeof(elman_config). */
     int input_size;    /**< I, features per time step (> 0) */
     int hidden_size;   /**< H, features of the hidden state (> 0) */
     int num_layers;    /**< L, stacked layers (> 0, default 1) */
@@ -204,13 +264,33 @@ typedef struct elman_config {
                             Default 0. */
 } elman_config;
 
+/** The smallest struct_size the library accepts: the end of num_threads,
+ *  the fields of nn.RNN's constructor. Every field after it is optional. */
+#define ELMAN_CONFIG_MIN_SIZE \
+    (offsetof(elman_config, num_threads) + sizeof(int))
+
+/** elman_config_init() for a struct of struct_size bytes: writes only
+ *  those (the fields inside them and the padding between), sets
+ *  cfg->struct_size to struct_size. Called by elman_config_init() with the
+ *  size of the caller's header, which is what a program should use.
+ *  @param cfg the configuration to fill; if NULL, or if struct_size is
+ *             smaller than a size_t, nothing happens.
+ *  @param struct_size the size of *cfg in bytes. A size the library does
+ *             not accept (see elman_config.struct_size) is stored all the
+ *             same, and elman_rnn_create() refuses it. */
+ELMAN_API void elman_config_init_sized(elman_config *cfg, size_t struct_size);
+
 /** Fills a configuration with nn.RNN's defaults: num_layers 1, tanh, bias
  *  on, batch_first off, unidirectional, num_threads 1, forward direction,
  *  default activation parameters (NAN), no clip, float32, PyTorch's state
  *  layout, not deterministic; input_size and hidden_size 0 (the caller must
- *  set them).
+ *  set them); struct_size the size of elman_config in the header compiled
+ *  against. Inline, so that the size is the caller's, not the library's.
  *  @param cfg the configuration to fill; if NULL, nothing happens. */
-ELMAN_API void elman_config_init(elman_config *cfg);
+static inline void elman_config_init(elman_config *cfg)
+{
+    elman_config_init_sized(cfg, sizeof(elman_config));
+}
 
 /** An RNN model: its configuration plus its weights, in memory the model
  *  owns. Opaque: made by elman_rnn_create(), freed by elman_rnn_free(). */
@@ -220,14 +300,18 @@ typedef struct elman_rnn elman_rnn;
  *  room for every layer's weights. Set them with elman_rnn_set_weights()
  *  before the first forward call.
  *  @param cfg configuration, from elman_config_init() plus the caller's
- *             changes (copied; the caller keeps ownership).
+ *             changes (copied; the caller keeps ownership). Only its
+ *             first cfg->struct_size bytes are read; the fields beyond
+ *             take their defaults.
  *  @param out receives the new model on success, which the caller owns and
  *             frees with elman_rnn_free(); NULL on failure.
  *  @return ELMAN_OK;
  *          ELMAN_ERR_NULL_ARGUMENT if cfg or out is NULL;
  *          ELMAN_ERR_INVALID_SIZE if input_size, hidden_size, num_layers or
  *          num_threads is <= 0;
- *          ELMAN_ERR_INVALID_CONFIG if nonlinearity, bias or dtype is not
+ *          ELMAN_ERR_INVALID_CONFIG if struct_size is below
+ *          #ELMAN_CONFIG_MIN_SIZE or above the library's
+ *          sizeof(elman_config), if nonlinearity, bias or dtype is not
  *          one of its enum values, a flag is not 0 or 1, reverse is set
  *          with bidirectional, alpha or beta is given (not NAN) for an
  *          activation without that parameter or is not finite, or clip is
@@ -243,10 +327,15 @@ ELMAN_API int elman_rnn_create(const elman_config *cfg, elman_rnn **out);
  *  @param rnn the model, or NULL (then nothing happens). */
 ELMAN_API void elman_rnn_free(elman_rnn *rnn);
 
-/** Copies the configuration the model was created with.
+/** Copies the configuration the model was created with (fields the
+ *  caller's struct lacked at creation hold their defaults).
  *  @param rnn the model.
- *  @param cfg receives the configuration.
- *  @return ELMAN_OK, or ELMAN_ERR_NULL_ARGUMENT if rnn or cfg is NULL. */
+ *  @param cfg receives the configuration; cfg->struct_size must be set
+ *             (elman_config_init() does it): only that many bytes are
+ *             written, and struct_size keeps its value.
+ *  @return ELMAN_OK; ELMAN_ERR_NULL_ARGUMENT if rnn or cfg is NULL;
+ *          ELMAN_ERR_INVALID_CONFIG if cfg->struct_size is not accepted
+ *          (see elman_config.struct_size); cfg is then untouched. */
 ELMAN_API int elman_rnn_get_config(const elman_rnn *rnn, elman_config *cfg);
 
 /** Sets the weights of one layer and direction, in PyTorch's layouts

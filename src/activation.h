@@ -1,7 +1,10 @@
 /*
- * Scalar activations, clip and their parameters, for float and double. The
- * portable kernels use them for everything, the vector kernels for the
- * less common activations.
+ * Activations: the table every part of the library reads (ONNX name,
+ * parameter count, default alpha/beta), and the scalar reference functions
+ * with clip, for float and double. The portable kernels use the scalar
+ * functions for everything, the vector kernels for the less common
+ * activations. A new activation is one enum value in include/elman.h, one
+ * row in activation.c and one case in each elman_activate_* below.
  */
 #ifndef ELMAN_ACTIVATION_H
 #define ELMAN_ACTIVATION_H
@@ -9,6 +12,17 @@
 #include <math.h>
 
 #include "elman.h"
+
+/* One activation: its ONNX spelling, how many of alpha/beta it takes (0,
+ * 1 = alpha, 2 = alpha and beta) and their ONNX defaults. */
+typedef struct elman_activation_info {
+    const char *name;
+    int params;
+    double alpha, beta;
+} elman_activation_info;
+
+/* The row of act, or NULL if act is not an elman_nonlinearity. */
+const elman_activation_info *elman_activation_info_of(int act);
 
 /* Parameters of the epilogue: act is an elman_nonlinearity or
  * ELMAN_ACT_NONE (the projection); clip 0 means none. */
@@ -19,9 +33,12 @@ typedef struct elman_act {
 
 enum { ELMAN_ACT_NONE = -1 };
 
-/* NAN alpha/beta replaced by the activation's ONNX default. */
+/* The epilogue of a checked configuration: NAN alpha/beta replaced by the
+ * activation's ONNX default. */
 void elman_act_from_config(const elman_config *cfg, elman_act *out);
 
+/* tanh for float, the approximation every kernel path computes (the vector
+ * paths lane by lane): constants and error bound in tanh_coeffs.h. */
 float elman_tanh_portable(float x);
 
 /* Clamp that keeps NaN. */
@@ -78,4 +95,4 @@ static inline double elman_activate_d(const elman_act *a, double v)
     }
 }
 
-#endif
+#endif /* ELMAN_ACTIVATION_H */

@@ -1,7 +1,7 @@
 /*
  * The forward pass: argument checks, workspace, length order and threads,
  * shared by both element types; the loops themselves are in
- * forward_impl.h, compiled once for float and once for double.
+ * forward.inc, compiled once for float and once for double.
  *
  * Per layer: one GEMM computes W_ih x_t for every time step and both
  * directions (the input projection does not depend on h, so it leaves the
@@ -27,7 +27,7 @@
 #include <cblas.h>
 
 #include "internal.h"
-#include "kernel.h"
+#include "kernels/kernel.h"
 #include "team.h"
 
 #define ALIGN ((size_t)ELMAN_WORKSPACE_ALIGNMENT)
@@ -238,11 +238,25 @@ static void team_init(void *arg, int nt)
  * ran 1.6x faster on a quiet machine and 8x slower on a busy one). */
 enum { PARALLEL_MIN_FLOPS = 1 << 22, SPLIT_STEP_MIN_MACS = 1 << 18 };
 
+/* Tests and debugging: ELMAN_FORCE_THREADS=1 in the environment starts
+ * num_threads threads and splits every step, whatever the size, so that
+ * small problems take the threaded paths. Read only by calls that may use
+ * threads. */
+static int force_threads(void)
+{
+    const char *force = getenv("ELMAN_FORCE_THREADS");
+    return force != NULL && strcmp(force, "1") == 0;
+}
+
 static int plan_threads(const elman_rnn *rnn, int batch, int seq_len, int *split_steps)
 {
+    *split_steps = 0;
+    if (rnn->cfg.num_threads <= 1)
+        return 1; /* one thread: how steps would split does not matter */
     const double B = batch, T = seq_len, H = rnn->cfg.hidden_size;
     const int D = rnn->num_directions;
-    *split_steps = rnn->force_threads || B * H * H >= SPLIT_STEP_MIN_MACS;
+    const int force = force_threads();
+    *split_steps = force || B * H * H >= SPLIT_STEP_MIN_MACS;
     double parallel = 0;
     for (int l = 0; l < rnn->cfg.num_layers; l++) {
         parallel += 2.0 * B * T * rnn->layers[l].in_size * D * H;
@@ -252,34 +266,24 @@ static int plan_threads(const elman_rnn *rnn, int batch, int seq_len, int *split
     /* When only the projection splits, starting a thread must buy more:
      * mid1 (B=1, H=256, 33 MFLOP of projection) was not faster with two. */
     const double min_flops = *split_steps || D == 2 ? PARALLEL_MIN_FLOPS : 16.0 * PARALLEL_MIN_FLOPS;
-    if (rnn->cfg.num_threads <= 1 || (parallel < min_flops && !rnn->force_threads))
+    if (parallel < min_flops && !force)
         return 1;
     return rnn->cfg.num_threads;
 }
 
 #define REAL float
-#define SFX(name) name##_f32
+#define SFX(name) name
 #define GEMM_ARGS elman_gemm_args
 #define KERNEL_GEMM gemm
 #define CBLAS_GEMM cblas_sgemm
-#include "forward_impl.h"
-#undef REAL
-#undef SFX
-#undef GEMM_ARGS
-#undef KERNEL_GEMM
-#undef CBLAS_GEMM
+#include "forward.inc"
 
 #define REAL double
 #define SFX(name) name##_f64
 #define GEMM_ARGS elman_gemm_args_f64
 #define KERNEL_GEMM gemm_f64
 #define CBLAS_GEMM cblas_dgemm
-#include "forward_impl.h"
-#undef REAL
-#undef SFX
-#undef GEMM_ARGS
-#undef KERNEL_GEMM
-#undef CBLAS_GEMM
+#include "forward.inc"
 
 /* The caller's workspace, checked, or (*workspace NULL) a new one, which
  * *owned then holds for the caller to free. */
@@ -362,7 +366,7 @@ static int forward(const call *c, void *workspace, size_t workspace_size)
     if (rnn->cfg.dtype == ELMAN_FLOAT64)
         elman_team_run(nt, team_init, worker_f64, &r);
     else
-        elman_team_run(nt, team_init, worker_f32, &r);
+        elman_team_run(nt, team_init, worker, &r);
 
     free(owned);
     return ELMAN_OK;

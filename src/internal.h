@@ -36,8 +36,6 @@ struct elman_rnn {
     int num_directions; /* D */
     size_t elem_size;   /* sizeof(float) or sizeof(double) */
     const struct elman_kernels *kernels;
-    int force_threads; /* tests: ELMAN_FORCE_THREADS=1 starts num_threads
-                          threads and splits every step, whatever the size */
     elman_layer *layers; /* num_layers entries */
     void *storage;       /* all weights, one allocation */
 };

@@ -1,29 +1,83 @@
 /* The model: configuration, weight storage and repacking. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "activation.h"
 #include "internal.h"
-#include "kernel.h"
+#include "kernels/kernel.h"
 
-void elman_config_init(elman_config *cfg)
+/* The fields of elman_config after struct_size, in order: what a caller's
+ * struct of struct_size bytes holds is the fields that end inside it. */
+#define FIELD(f) {offsetof(elman_config, f), sizeof(((elman_config *)0)->f)}
+static const struct {
+    size_t offset, size;
+} FIELDS[] = {
+    FIELD(input_size),       FIELD(hidden_size),     FIELD(num_layers),
+    FIELD(nonlinearity),     FIELD(bias),            FIELD(batch_first),
+    FIELD(bidirectional),    FIELD(num_threads),     FIELD(reverse),
+    FIELD(activation_alpha), FIELD(activation_beta), FIELD(clip),
+    FIELD(dtype),            FIELD(state_batch_first), FIELD(deterministic),
+};
+#undef FIELD
+enum { NUM_FIELDS = sizeof(FIELDS) / sizeof(FIELDS[0]) };
+
+/* Copies the fields that fit in struct_size bytes from src to dst. */
+static void copy_fields(void *dst, const void *src, size_t struct_size)
 {
-    if (cfg == NULL)
+    for (int i = 0; i < NUM_FIELDS && FIELDS[i].offset + FIELDS[i].size <= struct_size; i++)
+        memcpy((char *)dst + FIELDS[i].offset, (const char *)src + FIELDS[i].offset,
+               FIELDS[i].size);
+}
+
+static int size_accepted(size_t struct_size)
+{
+    return struct_size >= ELMAN_CONFIG_MIN_SIZE && struct_size <= sizeof(elman_config);
+}
+
+/* Every field at its default, struct_size the library's own. */
+static elman_config defaults(void)
+{
+    elman_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.struct_size = sizeof(cfg);
+    cfg.num_layers = 1;
+    cfg.nonlinearity = ELMAN_TANH;
+    cfg.bias = ELMAN_BIAS_BOTH;
+    cfg.batch_first = 0;
+    cfg.bidirectional = 0;
+    cfg.num_threads = 1;
+    cfg.reverse = 0;
+    cfg.activation_alpha = NAN;
+    cfg.activation_beta = NAN;
+    cfg.clip = 0.0;
+    cfg.dtype = ELMAN_FLOAT32;
+    cfg.state_batch_first = 0;
+    cfg.deterministic = 0;
+    return cfg;
+}
+
+void elman_config_init_sized(elman_config *cfg, size_t struct_size)
+{
+    if (cfg == NULL || struct_size < sizeof(size_t))
         return;
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->num_layers = 1;
-    cfg->nonlinearity = ELMAN_TANH;
-    cfg->bias = ELMAN_BIAS_BOTH;
-    cfg->batch_first = 0;
-    cfg->bidirectional = 0;
-    cfg->num_threads = 1;
-    cfg->reverse = 0;
-    cfg->activation_alpha = NAN;
-    cfg->activation_beta = NAN;
-    cfg->clip = 0.0;
-    cfg->dtype = ELMAN_FLOAT32;
-    cfg->state_batch_first = 0;
-    cfg->deterministic = 0;
+    const elman_config def = defaults();
+    /* padding included, so that two configurations compare equal as bytes */
+    memset(cfg, 0, struct_size < sizeof(def) ? struct_size : sizeof(def));
+    copy_fields(cfg, &def, struct_size);
+    cfg->struct_size = struct_size;
+}
+
+/* The caller's configuration as far as its struct_size goes, the rest at
+ * its defaults; 0 if struct_size is not accepted. */
+static int read_config(const elman_config *in, elman_config *out)
+{
+    if (!size_accepted(in->struct_size))
+        return 0;
+    *out = defaults();
+    copy_fields(out, in, in->struct_size);
+    return 1;
 }
 
 static int is_flag(int v)
@@ -31,16 +85,11 @@ static int is_flag(int v)
     return v == 0 || v == 1;
 }
 
-/* Whether the activation takes alpha / beta (ONNX). */
-static int takes_alpha(int act)
+/* Whether the activation takes alpha (n = 1) or beta (n = 2). */
+static int takes_param(int act, int n)
 {
-    return act == ELMAN_AFFINE || act == ELMAN_LEAKY_RELU || act == ELMAN_THRESHOLDED_RELU ||
-           act == ELMAN_SCALED_TANH || act == ELMAN_HARD_SIGMOID || act == ELMAN_ELU;
-}
-
-static int takes_beta(int act)
-{
-    return act == ELMAN_AFFINE || act == ELMAN_SCALED_TANH || act == ELMAN_HARD_SIGMOID;
+    const elman_activation_info *info = elman_activation_info_of(act);
+    return info != NULL && info->params >= n;
 }
 
 static int check_config(const elman_config *cfg)
@@ -48,7 +97,7 @@ static int check_config(const elman_config *cfg)
     if (cfg->input_size <= 0 || cfg->hidden_size <= 0 || cfg->num_layers <= 0 ||
         cfg->num_threads <= 0)
         return ELMAN_ERR_INVALID_SIZE;
-    if (cfg->nonlinearity < ELMAN_TANH || cfg->nonlinearity > ELMAN_SOFTPLUS)
+    if (elman_activation_info_of(cfg->nonlinearity) == NULL)
         return ELMAN_ERR_INVALID_CONFIG;
     if (cfg->bias != ELMAN_BIAS_NONE && cfg->bias != ELMAN_BIAS_BOTH &&
         cfg->bias != ELMAN_BIAS_SINGLE)
@@ -62,10 +111,10 @@ static int check_config(const elman_config *cfg)
     /* alpha/beta: NAN for the default; a value only where the activation
      * has the parameter */
     if (!isnan(cfg->activation_alpha) &&
-        (!takes_alpha(cfg->nonlinearity) || !isfinite(cfg->activation_alpha)))
+        (!takes_param(cfg->nonlinearity, 1) || !isfinite(cfg->activation_alpha)))
         return ELMAN_ERR_INVALID_CONFIG;
     if (!isnan(cfg->activation_beta) &&
-        (!takes_beta(cfg->nonlinearity) || !isfinite(cfg->activation_beta)))
+        (!takes_param(cfg->nonlinearity, 2) || !isfinite(cfg->activation_beta)))
         return ELMAN_ERR_INVALID_CONFIG;
     if (!(cfg->clip >= 0.0) || !isfinite(cfg->clip))
         return ELMAN_ERR_INVALID_CONFIG;
@@ -100,6 +149,10 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
         *out = NULL;
     if (cfg == NULL || out == NULL)
         return ELMAN_ERR_NULL_ARGUMENT;
+    elman_config full;
+    if (!read_config(cfg, &full))
+        return ELMAN_ERR_INVALID_CONFIG;
+    cfg = &full;
     int rc = check_config(cfg);
     if (rc != ELMAN_OK)
         return rc;
@@ -123,8 +176,6 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
     rnn->elem_size = es;
     rnn->layers = calloc((size_t)L, sizeof(*rnn->layers));
     rnn->kernels = elman_select_kernels();
-    const char *force = getenv("ELMAN_FORCE_THREADS");
-    rnn->force_threads = force != NULL && strcmp(force, "1") == 0;
     /* zeroed: the packed W_ih of a layer is repacked from both directions'
      * rows whenever one is set */
     rnn->storage = calloc(total, es);
@@ -167,7 +218,9 @@ int elman_rnn_get_config(const elman_rnn *rnn, elman_config *cfg)
 {
     if (rnn == NULL || cfg == NULL)
         return ELMAN_ERR_NULL_ARGUMENT;
-    *cfg = rnn->cfg;
+    if (!size_accepted(cfg->struct_size))
+        return ELMAN_ERR_INVALID_CONFIG;
+    copy_fields(cfg, &rnn->cfg, cfg->struct_size);
     return ELMAN_OK;
 }
 
@@ -192,25 +245,12 @@ static int check_weights(const elman_rnn *rnn, int dtype, int layer, int directi
     }
 }
 
-#define DEFINE_SET_WEIGHTS(NAME, REAL, DTYPE, PACK)                                               \
-    int NAME(elman_rnn *rnn, int layer, int direction, const REAL *w_ih, const REAL *w_hh,       \
-             const REAL *b_ih, const REAL *b_hh)                                                \
-    {                                                                                            \
-        int rc = check_weights(rnn, DTYPE, layer, direction, w_ih, w_hh, b_ih, b_hh);            \
-        if (rc != ELMAN_OK)                                                                      \
-            return rc;                                                                           \
-        elman_layer *ly = &rnn->layers[layer];                                                   \
-        const size_t H = (size_t)rnn->cfg.hidden_size, in = (size_t)ly->in_size;                 \
-        REAL *raw = ly->w_ih;                                                                    \
-        memcpy(raw + (size_t)direction * H * in, w_ih, H * in * sizeof(REAL));                   \
-        PACK(ly->w_ih_packed, raw, rnn->num_directions * (int)H, (int)in);                       \
-        PACK(ly->w_hh_packed[direction], w_hh, (int)H, (int)H);                                  \
-        REAL *bias = ly->bias[direction];                                                        \
-        for (size_t j = 0; bias != NULL && j < H; j++)                                           \
-            bias[j] = b_hh != NULL ? b_ih[j] + b_hh[j] : b_ih[j];                                \
-        ly->is_set[direction] = 1;                                                               \
-        return ELMAN_OK;                                                                         \
-    }
+#define REAL float
+#define SFX(name) name
+#define DTYPE ELMAN_FLOAT32
+#include "set_weights.inc"
 
-DEFINE_SET_WEIGHTS(elman_rnn_set_weights, float, ELMAN_FLOAT32, elman_pack_panels)
-DEFINE_SET_WEIGHTS(elman_rnn_set_weights_f64, double, ELMAN_FLOAT64, elman_pack_panels_f64)
+#define REAL double
+#define SFX(name) name##_f64
+#define DTYPE ELMAN_FLOAT64
+#include "set_weights.inc"

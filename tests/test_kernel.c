@@ -1,48 +1,98 @@
-/* Kernels: every path this CPU can run against the portable one, and the
- * tanh approximation against double precision. */
+/* One kernel path, named on the command line (ctest registers one test per
+ * path of the registry: test_kernel_<path>): its tanh against double
+ * precision, its GEMM against the portable path and a double-precision
+ * sum, and its selection by default and by ELMAN_KERNELS. A path this CPU
+ * cannot run is reported as skipped (exit 77, which ctest shows as
+ * Skipped); a path CMake built that the registry does not list fails. */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include "cmocka_wrap.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel.h"
+#include "internal.h"
+#include "kernels/kernel.h"
+#include "tanh_coeffs.h"
 #include "testutil.h"
 
-static const char *const PATHS[] = {"portable", "avx2"};
-#define NPATHS (sizeof(PATHS) / sizeof(PATHS[0]))
+enum { EXIT_SKIP = 77 };
 
-/* |tanh_approx(x) - tanh(x)| <= 2e-7 over a dense sweep, special values
- * exact, odd symmetry exact. */
-static void check_tanh(const elman_kernels *k)
+static const char *g_name;          /* the path under test */
+static const elman_kernels *g_path; /* its kernels */
+
+/* The measured maximum (tanh_coeffs.h) and a margin of about 1% for the
+ * last bit of the double-precision reference. */
+static const double TANH_BOUND = ELMAN_TANH_MAX_ERROR + 1e-9;
+
+/* Largest |tanh_path(x) - tanh(x)| over the n values of x. */
+static double tanh_max_error(const float *x, float *v, size_t n, float *where)
 {
+    memcpy(v, x, n * sizeof(float));
+    g_path->tanh(v, n);
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double e = fabs((double)v[i] - tanh((double)x[i]));
+        if (!(e <= worst)) { /* NaN counts as the worst */
+            worst = e;
+            *where = x[i];
+        }
+    }
+    return worst;
+}
+
+/* The bound over a dense sweep of [-12, 12] and over every float of
+ * [0.5, 1] (where the maximum lies, across the switch of formulas). */
+static void test_tanh_bound(void **state)
+{
+    (void)state;
     enum { N = 1 << 20 };
     float *v = malloc(N * sizeof(float)), *x = malloc(N * sizeof(float));
     assert_non_null(v);
     assert_non_null(x);
     for (int i = 0; i < N; i++) /* -12 .. 12, denser near 0 */
         x[i] = (float)(12.0 * pow((double)i / N, 2.0) * (i % 2 ? -1 : 1));
-    memcpy(v, x, N * sizeof(float));
-    k->tanh(v, N);
-    double worst = 0;
-    float worst_x = 0;
-    for (int i = 0; i < N; i++) {
-        double e = fabs((double)v[i] - tanh((double)x[i]));
-        if (e > worst) {
-            worst = e;
-            worst_x = x[i];
+    float where = 0;
+    double worst = tanh_max_error(x, v, N, &where);
+    printf("%s tanh: max abs error %.4g at x = %.9g (dense sweep)\n", g_name, worst,
+           (double)where);
+    assert_true(worst <= TANH_BOUND);
+
+    uint32_t bits, end;
+    const float lo = 0.5f, hi = 1.0f;
+    memcpy(&bits, &lo, sizeof(bits));
+    memcpy(&end, &hi, sizeof(end));
+    double every = 0;
+    while (bits <= end) {
+        size_t n = 0;
+        for (; n < N && bits <= end; n++, bits++)
+            memcpy(&x[n], &bits, sizeof(float));
+        float w = 0;
+        const double e = tanh_max_error(x, v, n, &w);
+        if (e > every) {
+            every = e;
+            where = w;
         }
     }
-    printf("%s tanh: max abs error %.3g at x = %.9g\n", k->name, worst, (double)worst_x);
-    assert_true(worst <= 2e-7);
+    printf("%s tanh: max abs error %.4g at x = %.9g (every float of [0.5, 1])\n", g_name,
+           every, (double)where);
+    assert_true(every <= TANH_BOUND);
+    free(v);
+    free(x);
+}
 
+/* Special values exact, odd symmetry exact. */
+static void test_tanh_special(void **state)
+{
+    (void)state;
     float sp[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1e-30f, -1e-30f, 100.0f, -100.0f,
                   0.625f, -0.625f, 9.0f, 1e-45f};
     const size_t ns = sizeof(sp) / sizeof(sp[0]);
     float out[sizeof(sp) / sizeof(sp[0])];
     memcpy(out, sp, sizeof(sp));
-    k->tanh(out, ns);
+    g_path->tanh(out, ns);
     assert_true(out[0] == 0.0f && !signbit(out[0]));
     assert_true(out[1] == 0.0f && signbit(out[1]));
     assert_true(out[2] == 1.0f);
@@ -51,29 +101,63 @@ static void check_tanh(const elman_kernels *k)
     assert_true(out[5] == 1e-30f && out[6] == -1e-30f);
     assert_true(out[7] == 1.0f && out[8] == -1.0f);
     for (size_t i = 9; i < ns; i++)
-        assert_true(fabs((double)out[i] - tanh((double)sp[i])) <= 2e-7);
-    free(v);
-    free(x);
+        assert_true(fabs((double)out[i] - tanh((double)sp[i])) <= TANH_BOUND);
+    float pair[2] = {0.3f, -0.3f};
+    g_path->tanh(pair, 2);
+    assert_true(pair[0] == -pair[1]);
 }
 
-static void test_tanh_every_path(void **state)
+/* out = act(a W^T + add + bias) for rows given in reverse order, through
+ * kernels k, into outs (which keeps -777 outside the panels computed);
+ * add NULL for none. */
+static void run_gemm(const elman_kernels *k, const elman_gemm_args *proto, const float *a,
+                     const float *add, float *outs)
 {
-    (void)state;
-    for (size_t p = 0; p < NPATHS; p++) {
-        const elman_kernels *k = elman_find_kernels(PATHS[p]);
-        if (k == NULL) {
-            printf("kernel path %s: not runnable on this CPU, skipped\n", PATHS[p]);
-            continue;
-        }
-        check_tanh(k);
+    const int n = proto->n_rows, K = proto->K, N = proto->N;
+    const float **ap = malloc((size_t)n * sizeof(*ap));
+    const float **addp = malloc((size_t)n * sizeof(*addp));
+    float **outp = malloc((size_t)n * sizeof(*outp));
+    assert_true(ap && addp && outp);
+    for (int i = 0; i < n * N; i++)
+        outs[i] = -777.0f;
+    for (int i = 0; i < n; i++) { /* shuffled, as the forward pass passes them */
+        const int src = n - 1 - i;
+        ap[i] = a + (size_t)src * K;
+        addp[i] = add != NULL ? add + (size_t)src * N : NULL;
+        outp[i] = outs + (size_t)src * N;
     }
-    /* the scalar function the portable path uses agrees with itself */
-    assert_true(elman_tanh_portable(0.3f) == -elman_tanh_portable(-0.3f));
+    elman_gemm_args g = *proto;
+    g.a = ap;
+    g.add = add != NULL ? addp : NULL;
+    g.out = outp;
+    k->gemm(&g);
+    free(ap);
+    free(addp);
+    free(outp);
 }
 
-/* Random GEMM problems through every path: each agrees with the portable
- * path within the suite's tolerance, and with a double-precision sum. */
-static void test_gemm_every_path(void **state)
+/* a W^T + add + bias and the activation in double precision. */
+static double reference_element(const elman_gemm_args *g, const float *a, const float *w,
+                                const float *add, int i, int j)
+{
+    const int K = g->K, N = g->N;
+    double v = 0;
+    for (int kk = 0; kk < K; kk++)
+        v += (double)a[(size_t)i * K + kk] * w[(size_t)j * K + kk];
+    if (add != NULL)
+        v += add[(size_t)i * N + j];
+    if (g->bias != NULL)
+        v += g->bias[j];
+    if (g->act->act == ELMAN_TANH)
+        return tanh(v);
+    if (g->act->act == ELMAN_RELU)
+        return v > 0 ? v : 0;
+    return v;
+}
+
+/* Random GEMM problems: the path agrees with the portable path within the
+ * suite's tolerance, and with a double-precision sum. */
+static void test_gemm_against_portable(void **state)
 {
     (void)state;
     tu_rng r;
@@ -89,74 +173,35 @@ static void test_gemm_every_path(void **state)
         float *add = tu_random(&r, (size_t)n * N, 1.0f);
         float *bias = tu_random(&r, (size_t)N, 1.0f);
         float *packed = malloc(elman_packed_size(N, K) * sizeof(float));
-        assert_non_null(packed);
+        float *got = malloc((size_t)n * N * sizeof(float));
+        float *ref = malloc((size_t)n * N * sizeof(float));
+        assert_true(packed && got && ref);
         elman_pack_panels(packed, w, N, K);
-        /* rows in a shuffled order, as the forward pass passes them */
-        const float **ap = malloc((size_t)n * sizeof(*ap));
-        const float **addp = malloc((size_t)n * sizeof(*addp));
-        float **outp = malloc((size_t)n * sizeof(*outp));
-        float *outs[NPATHS];
-        assert_true(ap && addp && outp);
-        for (size_t p = 0; p < NPATHS; p++) {
-            outs[p] = malloc((size_t)n * N * sizeof(float));
-            assert_non_null(outs[p]);
-            for (int i = 0; i < n * N; i++)
-                outs[p][i] = -777.0f; /* columns outside [p0, p1) stay */
-        }
-        for (size_t p = 0; p < NPATHS; p++) {
-            const elman_kernels *k = elman_find_kernels(PATHS[p]);
-            if (k == NULL)
-                continue;
-            for (int i = 0; i < n; i++) {
-                const int src = n - 1 - i;
-                ap[i] = a + (size_t)src * K;
-                addp[i] = add + (size_t)src * N;
-                outp[i] = outs[p] + (size_t)src * N;
-            }
-            elman_gemm_args g = {n, K, N, p0, p1, ap, packed, use_add ? addp : NULL,
-                                 use_bias ? bias : NULL, outp, &act};
-            k->gemm(&g);
-        }
+        /* a, add and out are run_gemm's */
+        const elman_gemm_args g = {n, K, N, p0, p1, NULL, packed, NULL, use_bias ? bias : NULL,
+                                   NULL, &act};
+        const float *addv = use_add ? add : NULL;
+        run_gemm(g_path, &g, a, addv, got);
+        run_gemm(&elman_kernels_portable, &g, a, addv, ref);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < N; j++) {
-                const int inside = j >= p0 * ELMAN_PANEL && j < p1 * ELMAN_PANEL;
-                double v = 0;
-                for (int kk = 0; kk < K; kk++)
-                    v += (double)a[(size_t)i * K + kk] * w[(size_t)j * K + kk];
-                if (use_add)
-                    v += add[(size_t)i * N + j];
-                if (use_bias)
-                    v += bias[j];
-                if (act.act == ELMAN_TANH)
-                    v = tanh(v);
-                else if (act.act == ELMAN_RELU)
-                    v = v > 0 ? v : 0;
-                for (size_t p = 0; p < NPATHS; p++) {
-                    if (elman_find_kernels(PATHS[p]) == NULL)
-                        continue;
-                    const float got = outs[p][(size_t)i * N + j];
-                    if (!inside) {
-                        assert_true(got == -777.0f);
-                        continue;
-                    }
-                    if (tu_compare(PATHS[p], &got, &v, 1) >= 0)
-                        fail_msg("path %s, n=%d K=%d N=%d row %d col %d", PATHS[p], n, K, N, i,
-                                 j);
-                    if (p > 0 && tu_compare_f("vs portable", &got, &outs[0][(size_t)i * N + j],
-                                              1) >= 0)
-                        fail();
+                const size_t e = (size_t)i * N + j;
+                if (j < p0 * ELMAN_PANEL || j >= p1 * ELMAN_PANEL) {
+                    assert_true(got[e] == -777.0f);
+                    continue;
                 }
+                const double v = reference_element(&g, a, w, addv, i, j);
+                if (tu_compare(g_name, &got[e], &v, 1) >= 0 ||
+                    tu_compare_f("vs portable", &got[e], &ref[e], 1) >= 0)
+                    fail_msg("path %s, n=%d K=%d N=%d row %d col %d", g_name, n, K, N, i, j);
             }
-        for (size_t p = 0; p < NPATHS; p++)
-            free(outs[p]);
         free(a);
         free(w);
         free(add);
         free(bias);
         free(packed);
-        free(ap);
-        free(addp);
-        free(outp);
+        free(got);
+        free(ref);
     }
 }
 
@@ -167,43 +212,37 @@ static void test_gemm_row_independence(void **state)
     (void)state;
     tu_rng r;
     tu_seed(&r, 5);
-    const int K = 37, N = 70, n = 13;
-    float *a = tu_random(&r, (size_t)n * K, 1.0f), *w = tu_random(&r, (size_t)N * K, 0.5f);
-    float *bias = tu_random(&r, N, 1.0f), *add = tu_random(&r, (size_t)n * N, 1.0f);
+    enum { K = 37, N = 70, NR = 13 };
+    float *a = tu_random(&r, (size_t)NR * K, 1.0f), *w = tu_random(&r, (size_t)N * K, 0.5f);
+    float *bias = tu_random(&r, N, 1.0f), *add = tu_random(&r, (size_t)NR * N, 1.0f);
     float *packed = malloc(elman_packed_size(N, K) * sizeof(float));
-    float all[13 * 70], one[70];
+    float all[NR * N], one[N];
     assert_non_null(packed);
     elman_pack_panels(packed, w, N, K);
-    for (size_t p = 0; p < NPATHS; p++) {
-        const elman_kernels *k = elman_find_kernels(PATHS[p]);
-        if (k == NULL)
-            continue;
-        const float *ap[13], *addp[13];
-        float *outp[13];
-        for (int i = 0; i < n; i++) {
-            ap[i] = a + (size_t)i * K;
-            addp[i] = add + (size_t)i * N;
-            outp[i] = all + (size_t)i * N;
+    const float *ap[NR], *addp[NR];
+    float *outp[NR];
+    for (int i = 0; i < NR; i++) {
+        ap[i] = a + (size_t)i * K;
+        addp[i] = add + (size_t)i * N;
+        outp[i] = all + (size_t)i * N;
+    }
+    const elman_act tanh_act = {ELMAN_TANH, 0, 0, 0};
+    elman_gemm_args g = {NR, K, N, 0, elman_num_panels(N), ap, packed, addp, bias, outp,
+                         &tanh_act};
+    g_path->gemm(&g);
+    for (int i = 0; i < NR; i++) {
+        float *o = one;
+        elman_gemm_args g1 = {1,    K, N, 0, elman_num_panels(N), ap + i, packed, addp + i,
+                              bias, &o, &tanh_act};
+        g_path->gemm(&g1);
+        assert_memory_equal(one, all + (size_t)i * N, sizeof(one));
+        for (int pp = 0; pp < elman_num_panels(N); pp++) { /* and panel by panel */
+            elman_gemm_args gp = g1;
+            gp.panel_begin = pp;
+            gp.panel_end = pp + 1;
+            g_path->gemm(&gp);
         }
-        const elman_act tanh_act = {ELMAN_TANH, 0, 0, 0};
-        elman_gemm_args g = {n, K, N, 0, elman_num_panels(N), ap, packed, addp, bias, outp,
-                             &tanh_act};
-        k->gemm(&g);
-        for (int i = 0; i < n; i++) {
-            float *o = one;
-            elman_gemm_args g1 = {1, K, N, 0, elman_num_panels(N), ap + i, packed, addp + i,
-                                  bias, &o, &tanh_act};
-            k->gemm(&g1);
-            assert_memory_equal(one, all + (size_t)i * N, sizeof(one));
-            /* and panel by panel */
-            for (int pp = 0; pp < elman_num_panels(N); pp++) {
-                elman_gemm_args gp = g1;
-                gp.panel_begin = pp;
-                gp.panel_end = pp + 1;
-                k->gemm(&gp);
-            }
-            assert_memory_equal(one, all + (size_t)i * N, sizeof(one));
-        }
+        assert_memory_equal(one, all + (size_t)i * N, sizeof(one));
     }
     free(a);
     free(w);
@@ -212,23 +251,93 @@ static void test_gemm_row_independence(void **state)
     free(packed);
 }
 
+/* The kernels a new model picks up with ELMAN_KERNELS set to name (NULL:
+ * unset). */
+static const elman_kernels *model_kernels(const char *name)
+{
+    if (name != NULL)
+        assert_int_equal(setenv("ELMAN_KERNELS", name, 1), 0);
+    else
+        assert_int_equal(unsetenv("ELMAN_KERNELS"), 0);
+    elman_config cfg;
+    elman_config_init(&cfg);
+    cfg.input_size = 2;
+    cfg.hidden_size = 3;
+    elman_rnn *rnn;
+    assert_int_equal(elman_rnn_create(&cfg, &rnn), ELMAN_OK);
+    const elman_kernels *k = rnn->kernels;
+    assert_ptr_equal(k, elman_select_kernels());
+    elman_rnn_free(rnn);
+    return k;
+}
+
+/* The default is the best path this CPU runs (the first runnable row of
+ * the registry, and on a CPU with AVX2 and FMA not the portable one);
+ * ELMAN_KERNELS selects the path under test; an unknown name, or a path
+ * built but not runnable here, falls back to the default. */
 static void test_selection(void **state)
 {
     (void)state;
-    assert_non_null(elman_find_kernels("portable"));
-    assert_null(elman_find_kernels("no-such-kernel"));
+    int count;
+    const elman_kernel_path *paths = elman_kernel_paths(&count);
+    assert_true(count >= 1);
+    assert_string_equal(paths[count - 1].name, "portable");
+    const elman_kernels *best = NULL;
+    for (int i = 0; i < count && best == NULL; i++)
+        if (paths[i].supported())
+            best = paths[i].kernels;
+    const elman_kernels *def = model_kernels(NULL);
+    printf("kernel paths built: %d; default here: %s\n", count, def->name);
+    assert_ptr_equal(def, best);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        elman_find_kernels("avx2") != NULL)
+        assert_string_not_equal(def->name, "portable");
+#endif
+    assert_ptr_equal(model_kernels(g_name), g_path);
+    assert_ptr_equal(elman_find_kernels(g_name), g_path);
+    assert_string_equal(g_path->name, g_name);
+    assert_ptr_equal(model_kernels("no-such-kernel"), def);
+    assert_ptr_equal(model_kernels(""), def);
+    for (int i = 0; i < count; i++)
+        if (!paths[i].supported()) {
+            assert_null(elman_find_kernels(paths[i].name));
+            assert_ptr_equal(model_kernels(paths[i].name), def);
+        }
     assert_null(elman_find_kernels(NULL));
-    const elman_kernels *k = elman_select_kernels();
-    assert_non_null(k);
-    printf("selected kernels: %s\n", k->name);
+    assert_null(elman_find_kernels("no-such-kernel"));
+    assert_int_equal(unsetenv("ELMAN_KERNELS"), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc != 2) {
+        fprintf(stderr, "usage: test_kernel <kernel path>\n");
+        return 2;
+    }
+    g_name = argv[1];
+    int count;
+    const elman_kernel_path *paths = elman_kernel_paths(&count);
+    const elman_kernel_path *row = NULL;
+    for (int i = 0; i < count; i++)
+        if (strcmp(paths[i].name, g_name) == 0)
+            row = &paths[i];
+    if (row == NULL) {
+        fprintf(stderr, "kernel path %s: built, but src/kernels/registry.c has no row for it\n",
+                g_name);
+        return 1;
+    }
+    if (!row->supported()) {
+        printf("kernel path %s: this CPU cannot run it: skipped\n", g_name);
+        return EXIT_SKIP;
+    }
+    g_path = row->kernels;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_selection),
-        cmocka_unit_test(test_tanh_every_path),
-        cmocka_unit_test(test_gemm_every_path),
+        cmocka_unit_test(test_tanh_bound),
+        cmocka_unit_test(test_tanh_special),
+        cmocka_unit_test(test_gemm_against_portable),
         cmocka_unit_test(test_gemm_row_independence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

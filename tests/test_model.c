@@ -1,7 +1,9 @@
 /* Model creation, configuration and weights. */
 #include "cmocka_wrap.h"
 
+#include <ctype.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "elman.h"
@@ -21,6 +23,7 @@ static void test_config_defaults(void **state)
     elman_config cfg;
     memset(&cfg, 0x5a, sizeof(cfg));
     elman_config_init(&cfg);
+    assert_int_equal(cfg.struct_size, sizeof(elman_config));
     assert_int_equal(cfg.input_size, 0);
     assert_int_equal(cfg.hidden_size, 0);
     assert_int_equal(cfg.num_layers, 1);
@@ -43,6 +46,7 @@ static void test_create_and_get_config(void **state)
 {
     (void)state;
     elman_config cfg = small_config(), back;
+    elman_config_init(&back);
     cfg.num_layers = 2;
     cfg.bidirectional = 1;
     cfg.nonlinearity = ELMAN_RELU;
@@ -243,6 +247,150 @@ static void test_weights_are_copied(void **state)
     elman_rnn_free(rnn);
 }
 
+/* struct_size: the library reads and writes only the fields inside it,
+ * the others take their defaults; sizes outside [ELMAN_CONFIG_MIN_SIZE,
+ * sizeof(elman_config)] are refused. (tests/test_abi_old.c does the same
+ * from a program built against an older header.) */
+static void test_struct_size(void **state)
+{
+    (void)state;
+    /* a struct that ends before clip: what follows is garbage */
+    const size_t part = offsetof(elman_config, clip);
+    elman_config cfg;
+    memset(&cfg, 0x5a, sizeof(cfg));
+    elman_config_init_sized(&cfg, part);
+    assert_int_equal(cfg.struct_size, part);
+    assert_int_equal(cfg.num_layers, 1);
+    assert_true(isnan(cfg.activation_beta));
+    unsigned char garbage[sizeof(elman_config)];
+    memset(garbage, 0x5a, sizeof(garbage));
+    assert_memory_equal((char *)&cfg + part, garbage + part, sizeof(cfg) - part);
+    cfg.input_size = 3;
+    cfg.hidden_size = 5;
+    cfg.nonlinearity = ELMAN_LEAKY_RELU;
+    cfg.activation_alpha = 0.25;
+    elman_rnn *rnn;
+    assert_int_equal(elman_rnn_create(&cfg, &rnn), ELMAN_OK); /* 0x5a... would be refused */
+    elman_config full;
+    elman_config_init(&full);
+    assert_int_equal(elman_rnn_get_config(rnn, &full), ELMAN_OK);
+    assert_int_equal(full.struct_size, sizeof(elman_config));
+    assert_int_equal(full.nonlinearity, ELMAN_LEAKY_RELU);
+    assert_true(full.activation_alpha == 0.25);
+    assert_true(full.clip == 0.0); /* defaults beyond the caller's struct */
+    assert_int_equal(full.dtype, ELMAN_FLOAT32);
+    assert_int_equal(full.deterministic, 0);
+    /* get_config writes only struct_size bytes */
+    elman_config small;
+    memset(&small, 0x5a, sizeof(small));
+    small.struct_size = part;
+    assert_int_equal(elman_rnn_get_config(rnn, &small), ELMAN_OK);
+    assert_int_equal(small.struct_size, part);
+    assert_int_equal(small.hidden_size, 5);
+    assert_true(small.activation_alpha == 0.25);
+    assert_memory_equal((char *)&small + part, garbage + part, sizeof(small) - part);
+
+    const size_t bad[] = {0, 1, sizeof(size_t), ELMAN_CONFIG_MIN_SIZE - 1,
+                          sizeof(elman_config) + 1, sizeof(elman_config) + 64, (size_t)-1};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        elman_config c = small_config();
+        c.struct_size = bad[i];
+        expect_create(&c, ELMAN_ERR_INVALID_CONFIG);
+        elman_config out;
+        memset(&out, 0x5a, sizeof(out));
+        out.struct_size = bad[i];
+        assert_int_equal(elman_rnn_get_config(rnn, &out), ELMAN_ERR_INVALID_CONFIG);
+        assert_int_equal(out.struct_size, bad[i]);
+        assert_memory_equal((char *)&out + sizeof(size_t), garbage + sizeof(size_t),
+                            sizeof(out) - sizeof(size_t));
+    }
+    /* the smallest accepted: the nn.RNN fields */
+    elman_config c = small_config();
+    c.struct_size = ELMAN_CONFIG_MIN_SIZE;
+    c.reverse = 77; /* beyond: never read */
+    elman_rnn *r2;
+    assert_int_equal(elman_rnn_create(&c, &r2), ELMAN_OK);
+    elman_rnn_free(r2);
+    /* init with a size too small to hold struct_size writes nothing */
+    unsigned char tiny[sizeof(elman_config)];
+    memset(tiny, 0x5a, sizeof(tiny));
+    elman_config_init_sized((elman_config *)(void *)tiny, sizeof(size_t) - 1);
+    assert_memory_equal(tiny, garbage, sizeof(tiny));
+    /* a larger struct (a newer header): init writes only the library's
+     * part and stores the size, which create refuses */
+    unsigned char big[sizeof(elman_config) + 16];
+    memset(big, 0x5a, sizeof(big));
+    elman_config_init_sized((elman_config *)(void *)big, sizeof(big));
+    elman_config newer;
+    memcpy(&newer, big, sizeof(newer));
+    assert_int_equal(newer.struct_size, sizeof(big));
+    assert_int_equal(newer.num_layers, 1);
+    assert_memory_equal(big + sizeof(elman_config), garbage, 16);
+    newer.input_size = 3;
+    newer.hidden_size = 5;
+    expect_create(&newer, ELMAN_ERR_INVALID_CONFIG);
+    elman_config_init_sized(NULL, sizeof(elman_config)); /* must not crash */
+    elman_rnn_free(rnn);
+}
+
+/* The public activation lookups: every ONNX name both ways, any case;
+ * the parameter count is what elman_rnn_create() accepts. */
+static void test_activation_lookups(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"Tanh",        "Relu",       "Sigmoid",
+                                         "Affine",      "LeakyRelu",  "ThresholdedRelu",
+                                         "ScaledTanh",  "HardSigmoid", "Elu",
+                                         "Softsign",    "Softplus"};
+    static const int params[] = {0, 0, 0, 2, 1, 1, 2, 2, 1, 0, 0};
+    for (int a = 0; a < 11; a++) {
+        assert_string_equal(elman_activation_name(a), names[a]);
+        assert_int_equal(elman_activation_params(a), params[a]);
+        int got = -5;
+        assert_int_equal(elman_activation_from_name(names[a], &got), ELMAN_OK);
+        assert_int_equal(got, a);
+        char lower[32], upper[32];
+        size_t n = strlen(names[a]);
+        for (size_t i = 0; i <= n; i++) {
+            lower[i] = (char)tolower((unsigned char)names[a][i]);
+            upper[i] = (char)toupper((unsigned char)names[a][i]);
+        }
+        got = -5;
+        assert_int_equal(elman_activation_from_name(lower, &got), ELMAN_OK);
+        assert_int_equal(got, a);
+        got = -5;
+        assert_int_equal(elman_activation_from_name(upper, &got), ELMAN_OK);
+        assert_int_equal(got, a);
+        /* alpha, then beta, is accepted exactly when the count says so */
+        for (int p = 1; p <= 2; p++) {
+            elman_config cfg = small_config();
+            cfg.nonlinearity = a;
+            cfg.activation_alpha = p == 1 ? 0.5 : NAN;
+            cfg.activation_beta = p == 2 ? 0.5 : NAN;
+            if (p == 2 && params[a] == 2)
+                cfg.activation_alpha = 0.5;
+            elman_rnn *rnn = NULL;
+            const int rc = elman_rnn_create(&cfg, &rnn);
+            assert_int_equal(rc, params[a] >= p ? ELMAN_OK : ELMAN_ERR_INVALID_CONFIG);
+            elman_rnn_free(rnn);
+        }
+    }
+    const int unknown[] = {-1, 11, 1000, -2147483647 - 1};
+    for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        assert_null(elman_activation_name(unknown[i]));
+        assert_int_equal(elman_activation_params(unknown[i]), -1);
+    }
+    const char *const bad[] = {"", "Tan", "Tanhh", "Tanh ", " Tanh", "Leaky_Relu", "tanh\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int got = -5;
+        assert_int_equal(elman_activation_from_name(bad[i], &got), ELMAN_ERR_INVALID_CONFIG);
+        assert_int_equal(got, -5); /* untouched */
+    }
+    int got;
+    assert_int_equal(elman_activation_from_name(NULL, &got), ELMAN_ERR_NULL_ARGUMENT);
+    assert_int_equal(elman_activation_from_name("Tanh", NULL), ELMAN_ERR_NULL_ARGUMENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +399,8 @@ int main(void)
         cmocka_unit_test(test_create_errors),
         cmocka_unit_test(test_set_weights_errors),
         cmocka_unit_test(test_weights_are_copied),
+        cmocka_unit_test(test_activation_lookups),
+        cmocka_unit_test(test_struct_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

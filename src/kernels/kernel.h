@@ -1,6 +1,7 @@
 /*
  * Compute kernels: one portable implementation (the ground truth, any CPU)
- * and per-ISA implementations beside it, chosen at run time per model.
+ * and per-ISA implementations beside it, one file each in this folder,
+ * listed in the registry (registry.c) and chosen at run time per model.
  *
  * The one kernel is a small GEMM with a fused epilogue over rows given by
  * pointers:
@@ -17,6 +18,12 @@
  * order or the panel range: one multiply-add chain over k = 0..K-1, then
  * add, then bias, then the activation. So a sequence's result never depends
  * on the batch it runs in or on how work is split between threads.
+ *
+ * A new instruction set: a file <isa>.c here defining
+ * `const elman_kernels elman_kernels_<isa>`, one row in registry.c (with
+ * its run-time check), one line in CMakeLists.txt (which compiles the file
+ * with the ISA's flags and defines ELMAN_HAVE_KERNELS_<ISA> where it is
+ * built).
  */
 #ifndef ELMAN_KERNEL_H
 #define ELMAN_KERNEL_H
@@ -64,7 +71,7 @@ static inline int elman_num_panels(int N)
     return (N + ELMAN_PANEL - 1) / ELMAN_PANEL;
 }
 
-/* Floats of the packed form of an (N, K) matrix. */
+/* Elements of the packed form of an (N, K) matrix. */
 static inline size_t elman_packed_size(int N, int K)
 {
     return (size_t)elman_num_panels(N) * (size_t)K * ELMAN_PANEL;
@@ -75,20 +82,33 @@ static inline size_t elman_packed_size(int N, int K)
 void elman_pack_panels(float *dst, const float *w, int N, int K);
 void elman_pack_panels_f64(double *dst, const double *w, int N, int K);
 
-/* The portable double GEMM, which every kernel table uses. */
+/* The portable GEMMs; every kernel table may use the double one. */
+void elman_gemm_portable(const elman_gemm_args *g);
 void elman_gemm_portable_f64(const elman_gemm_args_f64 *g);
 
+/* The kernel tables, one per file of this folder. */
 extern const elman_kernels elman_kernels_portable;
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define ELMAN_HAVE_AVX2_KERNELS 1
 extern const elman_kernels elman_kernels_avx2;
-#endif
 
-/* The best kernels this CPU runs, unless the environment variable
- * ELMAN_KERNELS names others ("portable", "avx2") that it can run. */
+/* A row of the registry: a path built into this library, and whether this
+ * CPU runs it. */
+typedef struct elman_kernel_path {
+    const char *name;
+    const elman_kernels *kernels;
+    int (*supported)(void);
+} elman_kernel_path;
+
+/* The paths built into this library, best first; the last is "portable",
+ * which every CPU runs. *count receives their number. */
+const elman_kernel_path *elman_kernel_paths(int *count);
+
+/* The first path of elman_kernel_paths() this CPU runs, unless the
+ * environment variable ELMAN_KERNELS names another path this CPU runs; a
+ * name that is unknown, not built or not runnable here is ignored. */
 const elman_kernels *elman_select_kernels(void);
-/* The kernels called `name`, or NULL if unknown or not runnable here. */
-const elman_kernels *elman_find_kernels(const char *name);
 
+/* The kernels of the path called `name`, or NULL if it is unknown, not
+ * built into this library or not runnable on this CPU. */
+const elman_kernels *elman_find_kernels(const char *name);
 
 #endif /* ELMAN_KERNEL_H */

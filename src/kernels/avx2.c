@@ -1,13 +1,12 @@
 /*
  * AVX2 + FMA kernels (x86-64). This file alone is compiled with -mavx2
- * -mfma; nothing in it runs unless elman_select_kernels() saw both.
+ * -mfma, and only where CMake builds it (x86-64, gcc or clang); nothing in
+ * it runs unless the registry's check saw both on this CPU.
  */
-#include "kernel.h"
-
-#if defined(ELMAN_HAVE_AVX2_KERNELS)
 #include <immintrin.h>
+#include <stddef.h>
 
-#include "internal.h"
+#include "kernel.h"
 #include "tanh_coeffs.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -241,5 +240,3 @@ static void gemm_avx2(const elman_gemm_args *g)
 
 const elman_kernels elman_kernels_avx2 = {"avx2", gemm_avx2, elman_gemm_portable_f64,
                                            tanh_avx2};
-
-#endif /* ELMAN_HAVE_AVX2_KERNELS */
