@@ -135,7 +135,7 @@ function(elman_install_package)
     "${PROJECT_BINARY_DIR}/elmanConfig.cmake"
     INSTALL_DESTINATION "${ELMAN_INSTALL_CMAKEDIR}"
     NO_SET_AND_CHECK_MACRO)
-  # SameMajorVersion, like the SOVERSION (the major version).
+  # SameMajorVersion: a 0.x consumer asking for 0.2 accepts any 0.y.
   write_basic_package_version_file(
     "${PROJECT_BINARY_DIR}/elmanConfigVersion.cmake"
     VERSION "${PROJECT_VERSION}"

@@ -19,3 +19,8 @@ function(elman_read_version header out_var)
   endforeach()
   set(${out_var} "${MAJOR}.${MINOR}.${PATCH}" PARENT_SCOPE)
 endfunction()
+
+# The ABI version, the shared libraries' SOVERSION (libelman.so.1): a number
+# of its own, raised only when the ABI breaks, independent of the 0.x
+# project version. Debian's package names follow it (libelman1).
+set(ELMAN_SOVERSION 1)

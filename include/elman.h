@@ -70,7 +70,7 @@ extern "C" {
 /** Major version of this header: changes when the API or ABI breaks. */
 #define ELMAN_VERSION_MAJOR 0
 /** Minor version of this header: additions that keep compatibility. */
-#define ELMAN_VERSION_MINOR 1
+#define ELMAN_VERSION_MINOR 2
 /** Patch version of this header: fixes only. */
 #define ELMAN_VERSION_PATCH 0
 /** Version of this header as one number: major * 10000 + minor * 100 + patch,
