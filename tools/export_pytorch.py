@@ -230,16 +230,48 @@ def _export_loaded(obj, args):
                       % (args.model, type(obj).__name__))
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """"Usage:" as help2man (which makes the man page) expects it."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "Usage: " if prefix is None else prefix)
+
+
+_EPILOG = """\
+A module saved whole knows its configuration. A state_dict records neither
+the layout nor the nonlinearity: a wrong guess would run without any error
+and give wrong outputs, so for a state_dict --batch-first or --seq-first and
+--nonlinearity are required. A module whose class cannot be imported here
+(a class defined in the training script) cannot be loaded: save its
+state_dict instead, or call export_pytorch.export(model, path) in the script.
+
+Exit status:
+  0 written; 1 an unreadable or unusable input (one line on stderr, no output
+  file); 2 a bad command line.
+
+Examples:
+  elman-export model.pt model.safetensors
+
+  elman-export weights.pt model.safetensors --batch-first --nonlinearity tanh
+
+  elman run --weights model.safetensors --input x.npy --output y.npy
+
+Notes:
+  Needs PyTorch (Debian: /usr/bin/python3 with python3-torch). torch.load()
+  runs code from the file: export only files you trust.
+"""
+
+
 def _parser():
     p = argparse.ArgumentParser(
-        prog=PROG, description=__doc__.split("\n\n")[0].replace("\n", " "),
-        epilog="Exit status: 0 written; 1 an unreadable or unusable input (one line on "
-               "stderr, no output file); 2 a bad command line. torch.load() runs code "
-               "from the file: export only files you trust. Needs PyTorch "
-               "(Debian: /usr/bin/python3 with python3-torch).")
-    p.add_argument("model", help="a file written by torch.save(model) (an nn.RNN or a "
+        prog=PROG, usage="%(prog)s [options] MODEL.pt OUTPUT.safetensors",
+        description=__doc__.split("\n\n")[0],
+        epilog=_EPILOG, formatter_class=_HelpFormatter)
+    p._positionals.title = "Arguments"
+    p._optionals.title = "Options"
+    p.add_argument("model", metavar="MODEL.pt", help="a file written by torch.save(model) (an nn.RNN or a "
                    "module holding one) or by torch.save(model.state_dict())")
-    p.add_argument("output", help="the .safetensors file to write")
+    p.add_argument("output", metavar="OUTPUT.safetensors", help="the .safetensors file to write")
     p.add_argument("--prefix", help="which nn.RNN, when the module holds several (e.g. rnn.)")
     p.add_argument("--dtype", choices=CASTS, help="cast floating-point tensors")
     p.add_argument("--nonlinearity", choices=["tanh", "relu"],
