@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs a build of elman into a staging prefix, then builds and runs the
 # two consumer projects against it as a user outside the repository would:
-# find_package/ (CMake package) and pkg_config/ (pkg-config and make only).
+# find_package/ (CMake package) and pkg_config/ (pkg-config and make only);
+# and a third, add_subdirectory/, that embeds the source tree instead.
 # Checks that the programs really use the staged library: the shared
 # libelman from the prefix, or none at run time for a static build. Then
 # runs the installed tool (<prefix>/bin/elman) with no LD_LIBRARY_PATH: it
@@ -78,4 +79,16 @@ if [ -x "$prefix/bin/elman" ]; then
     [ -s "$work/y.npy" ] || { echo "FAIL: $tool run wrote no output"; exit 1; }
     echo "$tool runs from the prefix"
 fi
+
+echo "-- add_subdirectory(elman): the source tree embedded, no install"
+cmake -S "$here/add_subdirectory" -B "$work/add_subdirectory" \
+    -DELMAN_SOURCE_DIR="$here/../.." -DBUILD_SHARED_LIBS=OFF
+cmake --build "$work/add_subdirectory"
+for dir in tests examples bench; do
+    if [ -d "$work/add_subdirectory/elman/$dir" ]; then
+        echo "FAIL: embedded elman configured its $dir"
+        exit 1
+    fi
+done
+"$work/add_subdirectory/consumer"
 echo "== consumers passed ($kind)"
