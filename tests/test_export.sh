@@ -8,6 +8,9 @@
 # and the module work without torch; the module imports from any directory
 # with PYTHONPATH=tools.
 #
+# Every run of the exporter imports torch, which takes seconds: the cases
+# are few, each one a different path.
+#
 # usage: test_export.sh PYTHON EXPORTER ELMAN
 # Exits 77 (skipped) when PYTHON cannot import torch and numpy.
 set -u
@@ -70,13 +73,11 @@ expect_fail "state_dict, no layout" 2 \
     sd.pt out.safetensors --nonlinearity relu
 expect_fail "state_dict, no nonlinearity" 2 \
     "state_dict needs --nonlinearity.*wrong outputs" sd.pt out.safetensors --batch-first
-expect_fail "state_dict, nothing" 2 "state_dict needs" sd.pt out.safetensors
 expect_fail "module of a class not importable" 1 \
     "net.pt: .*class cannot be imported.*state_dict.*--batch-first or --seq-first" \
     net.pt out.safetensors
 expect_fail "not a torch file" 1 "junk.pt: not a file written by torch.save" \
     junk.pt out.safetensors
-expect_fail "missing file" 1 "nothing.pt: No such file" nothing.pt out.safetensors
 
 # info_has FILE KEY VALUE: `elman info` reports KEY: VALUE (from the metadata).
 info_has() {
@@ -106,12 +107,9 @@ if "$PY" "$EXPORT" sd.pt seq.safetensors --seq-first --nonlinearity tanh >/dev/n
 else
     fail "export of sd.pt with --seq-first --nonlinearity tanh failed"
 fi
-# A module knows its own configuration; a flag overrides it.
+# A module knows its own configuration.
 "$PY" "$EXPORT" rnn.pt rnn.safetensors >/dev/null || fail "export of a whole nn.RNN failed"
 info_has rnn.safetensors batch_first false
-"$PY" "$EXPORT" rnn.pt rnn_bf.safetensors --batch-first >/dev/null ||
-    fail "export of a whole nn.RNN with --batch-first failed"
-info_has rnn_bf.safetensors batch_first true
 
 # From Python, from another directory, with PYTHONPATH only: the class that
 # the command line could not import is exported by the script that has it.
