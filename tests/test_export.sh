@@ -50,12 +50,21 @@ with torch.no_grad():
     y, hn = net.rnn(x)
 np.save("x.npy", x.numpy()); np.save("y_ref.npy", y.numpy())
 open("junk.pt", "w").write("not a pickle\n")
+# A class from a module of the user's, importable only with PYTHONPATH.
+import os, sys
+os.mkdir("models")
+open("models/mymodels.py", "w").write(
+    "import torch\nclass M(torch.nn.Module):\n    def __init__(self):\n"
+    "        super().__init__()\n        self.rnn = torch.nn.RNN(3, 5, nonlinearity='relu')\n")
+sys.path.insert(0, "models")
+import mymodels
+torch.save(mymodels.M(), "mine.pt")
 PYEOF
 
 # expect_fail NAME STATUS PATTERN ARGS...: exits STATUS, one stderr line
 # matching PATTERN, no output file (the output is always out.safetensors).
 expect_fail() {
-    local name=$1 status=$2 pattern=$3
+    local name=$1 status=$2 pattern=$3 before=$fails
     shift 3
     rm -f out.safetensors
     "$PY" "$EXPORT" "$@" >/dev/null 2>err
@@ -65,7 +74,8 @@ expect_fail() {
     grep -Eq -- "$pattern" err || fail "$name: stderr does not match '$pattern': $(cat err)"
     [[ ! -e out.safetensors ]] || fail "$name: left out.safetensors behind"
     ls -a | grep -q '^\.export-' && fail "$name: left a temporary file behind"
-    echo "ok: $name: $(cat err)"
+    [[ $fails == "$before" ]] && echo "ok: $name: $(cat err)"
+    return 0
 }
 
 expect_fail "state_dict, no layout" 2 \
@@ -74,8 +84,10 @@ expect_fail "state_dict, no layout" 2 \
 expect_fail "state_dict, no nonlinearity" 2 \
     "state_dict needs --nonlinearity.*wrong outputs" sd.pt out.safetensors --batch-first
 expect_fail "module of a class not importable" 1 \
-    "net.pt: .*class cannot be imported.*state_dict.*--batch-first or --seq-first" \
+    "net.pt: .*class cannot be imported here .no class 'Net'.*state_dict.*--batch-first or --seq-first" \
     net.pt out.safetensors
+expect_fail "module of a module not importable" 1 \
+    "mine.pt: .*no module named 'mymodels'.*state_dict" mine.pt out.safetensors
 expect_fail "not a torch file" 1 "junk.pt: not a file written by torch.save" \
     junk.pt out.safetensors
 
@@ -107,6 +119,10 @@ if "$PY" "$EXPORT" sd.pt seq.safetensors --seq-first --nonlinearity tanh >/dev/n
 else
     fail "export of sd.pt with --seq-first --nonlinearity tanh failed"
 fi
+# The advice works: with the class importable, the module exports.
+PYTHONPATH=$W/models "$PY" "$EXPORT" mine.pt mine.safetensors >/dev/null ||
+    fail "export of mine.pt with PYTHONPATH=models failed"
+info_has mine.safetensors nonlinearity relu
 # A module knows its own configuration.
 "$PY" "$EXPORT" rnn.pt rnn.safetensors >/dev/null || fail "export of a whole nn.RNN failed"
 info_has rnn.safetensors batch_first false

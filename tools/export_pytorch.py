@@ -32,6 +32,7 @@ PYTHONPATH=/usr/share/elman/python):
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 
@@ -166,6 +167,16 @@ class ExportError(Exception):
     """A problem with the input, reported as one line without a traceback."""
 
 
+def _what_is_missing(e):
+    """The class or module that unpickling could not find, briefly."""
+    if isinstance(e, ImportError) and e.name:
+        return "no module named %r" % e.name
+    m = re.match(r"Can't get attribute '([^']+)' on <module '([^']+)'", str(e))
+    if m:
+        return "no class %r in module %r" % (m.group(1), m.group(2))
+    return str(e)
+
+
 def _load(path):
     """torch.load() of a file holding a module or a state_dict, with the
     ways it commonly fails turned into ExportError."""
@@ -185,7 +196,7 @@ def _load(path):
             "save its state_dict instead (torch.save(model.state_dict(), path)) and give "
             "--batch-first or --seq-first and --nonlinearity, or make the class importable "
             "(PYTHONPATH), or call export_pytorch.export(model, path) from your own code"
-            % (path, e))
+            % (path, _what_is_missing(e)))
     except Exception as e:  # pickle, zip and torch's own errors
         raise ExportError("%s: not a file written by torch.save (%s)" % (path, e))
 
