@@ -73,7 +73,10 @@ expect_fail() {
     [[ $(wc -l <err) == 1 ]] || fail "$name: $(wc -l <err) lines on stderr: $(cat err)"
     grep -Eq -- "$pattern" err || fail "$name: stderr does not match '$pattern': $(cat err)"
     [[ ! -e out.safetensors ]] || fail "$name: left out.safetensors behind"
-    ls -a | grep -q '^\.export-' && fail "$name: left a temporary file behind"
+    local tmp
+    for tmp in .export-*; do
+        [[ -e $tmp ]] && fail "$name: left a temporary file $tmp behind"
+    done
     [[ $fails == "$before" ]] && echo "ok: $name: $(cat err)"
     return 0
 }
