@@ -23,6 +23,16 @@
 # runs once, after every elman_install_library(): writes elmanConfig.cmake,
 # elmanConfigVersion.cmake and elmanTargets.cmake.
 #
+#   elman_install_programs(<target>... [EXPORTER <script>])
+#
+# installs the command-line programs to <bindir> and the exporter <script>
+# twice: as the command <bindir>/elman-export and as the Python module
+# <datadir>/elman/python/export_pytorch.py. With shared libraries and
+# ELMAN_INSTALL_RPATH (the default), the programs carry the RUNPATH
+# $ORIGIN/<bindir to libdir> (e.g. $ORIGIN/../lib), so that an install to
+# any prefix runs without LD_LIBRARY_PATH; a distribution package, whose
+# libraries are in the system's directory, turns it off.
+#
 # The pkg-config files are written at install time, so that their prefix is
 # the one actually installed to (`cmake --install build --prefix /tmp/x`
 # gives prefix=/tmp/x), not the one configured.
@@ -32,6 +42,8 @@ include(CMakePackageConfigHelpers)
 set(ELMAN_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/elman"
   CACHE STRING "Where to install elmanConfig.cmake, relative to the prefix")
 mark_as_advanced(ELMAN_INSTALL_CMAKEDIR)
+option(ELMAN_INSTALL_RPATH
+  "Installed programs find elman's shared libraries relative to themselves (\$ORIGIN/../lib)" ON)
 
 # A pkg-config directory variable: ${prefix}/<dir>, or <dir> if absolute.
 function(elman_pc_dir dir out_var)
@@ -135,7 +147,7 @@ function(elman_install_package)
     "${PROJECT_BINARY_DIR}/elmanConfig.cmake"
     INSTALL_DESTINATION "${ELMAN_INSTALL_CMAKEDIR}"
     NO_SET_AND_CHECK_MACRO)
-  # SameMajorVersion, like the SOVERSION (the major version).
+  # SameMajorVersion: a 0.x consumer asking for 0.2 accepts any 0.y.
   write_basic_package_version_file(
     "${PROJECT_BINARY_DIR}/elmanConfigVersion.cmake"
     VERSION "${PROJECT_VERSION}"
@@ -149,4 +161,24 @@ function(elman_install_package)
     "${PROJECT_BINARY_DIR}/elmanConfigVersion.cmake"
     ${modules}
     DESTINATION "${ELMAN_INSTALL_CMAKEDIR}")
+endfunction()
+
+function(elman_install_programs)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "EXPORTER" "")
+  set(rpath "")
+  if(BUILD_SHARED_LIBS AND ELMAN_INSTALL_RPATH)
+    # Both directories relative to the prefix (GNUInstallDirs' default):
+    # the path between them holds whatever prefix is installed to.
+    file(RELATIVE_PATH rel "${CMAKE_INSTALL_FULL_BINDIR}" "${CMAKE_INSTALL_FULL_LIBDIR}")
+    set(rpath "\$ORIGIN/${rel}")
+  endif()
+  foreach(target IN LISTS arg_UNPARSED_ARGUMENTS)
+    set_target_properties(${target} PROPERTIES INSTALL_RPATH "${rpath}")
+    install(TARGETS ${target} RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+  endforeach()
+  if(arg_EXPORTER)
+    install(PROGRAMS "${arg_EXPORTER}" DESTINATION "${CMAKE_INSTALL_BINDIR}"
+      RENAME elman-export)
+    install(PROGRAMS "${arg_EXPORTER}" DESTINATION "${CMAKE_INSTALL_DATADIR}/elman/python")
+  endif()
 endfunction()

@@ -24,3 +24,8 @@ function(elman_read_version header out_var)
   set(${out_var} "${VERSION_MAJOR}.${VERSION_MINOR}.${VERSION_PATCH}" PARENT_SCOPE)
   set(ELMAN_SOVERSION "${SOVERSION}" PARENT_SCOPE)
 endfunction()
+
+# The ABI version, the shared libraries' SOVERSION (libelman.so.1): a number
+# of its own, raised only when the ABI breaks, independent of the 0.x
+# project version. Debian's package names follow it (libelman1).
+set(ELMAN_SOVERSION 1)

@@ -1,9 +1,12 @@
 #!/bin/sh
 # Installs a build of elman into a staging prefix, then builds and runs the
 # two consumer projects against it as a user outside the repository would:
-# find_package/ (CMake package) and pkg_config/ (pkg-config and make only).
+# find_package/ (CMake package) and pkg_config/ (pkg-config and make only);
+# and a third, add_subdirectory/, that embeds the source tree instead.
 # Checks that the programs really use the staged library: the shared
-# libelman from the prefix, or none at run time for a static build.
+# libelman from the prefix, or none at run time for a static build. Then
+# runs the installed tool (<prefix>/bin/elman) with no LD_LIBRARY_PATH: it
+# must find the prefix's libraries through its RUNPATH ($ORIGIN/../lib...).
 #
 # Usage: tests/consumer/run.sh <elman build directory> <scratch directory>
 set -eu
@@ -56,4 +59,36 @@ if [ "$kind" = static ]; then static=1; else static=0; fi
 (cd "$work/pkg_config" && make -f "$here/pkg_config/Makefile" STATIC=$static)
 check_linkage "$work/pkg_config/consumer" "$libdir"
 LD_LIBRARY_PATH=$libdir "$work/pkg_config/consumer"
+
+if [ -x "$prefix/bin/elman" ]; then
+    echo "-- the installed elman tool"
+    tool=$prefix/bin/elman
+    if [ "$kind" = shared ]; then
+        loaded=$(env -u LD_LIBRARY_PATH ldd "$tool" | sed -n 's/^[[:space:]]*\(libelman_io\.so[^ ]*\) => \([^ ]*\).*/\2/p')
+        # ldd prints the RUNPATH's $ORIGIN/.. as it is: compare real paths.
+        case "$(realpath "${loaded:-/nonexistent}" 2>/dev/null)" in
+        "$(realpath "$libdir")"/libelman_io.so.*) echo "$tool loads $loaded" ;;
+        *) echo "FAIL: $tool loads libelman_io from '$loaded', not from $libdir"; exit 1 ;;
+        esac
+    fi
+    env -u LD_LIBRARY_PATH "$tool" --version
+    data=$here/../data/io
+    env -u LD_LIBRARY_PATH "$tool" info "$data/basic.safetensors" >/dev/null
+    env -u LD_LIBRARY_PATH "$tool" run --weights "$data/basic.safetensors" \
+        --input "$data/basic.x.npy" --output "$work/y.npy"
+    [ -s "$work/y.npy" ] || { echo "FAIL: $tool run wrote no output"; exit 1; }
+    echo "$tool runs from the prefix"
+fi
+
+echo "-- add_subdirectory(elman): the source tree embedded, no install"
+cmake -S "$here/add_subdirectory" -B "$work/add_subdirectory" \
+    -DELMAN_SOURCE_DIR="$here/../.." -DBUILD_SHARED_LIBS=OFF
+cmake --build "$work/add_subdirectory"
+for dir in tests examples bench; do
+    if [ -d "$work/add_subdirectory/elman/$dir" ]; then
+        echo "FAIL: embedded elman configured its $dir"
+        exit 1
+    fi
+done
+"$work/add_subdirectory/consumer"
 echo "== consumers passed ($kind)"
