@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "elman_io.h"
-#include "internal.h"
+#include "elman_size.h"
 
 #if defined(__GNUC__)
 #define ELMAN_PRINTF(f, a) __attribute__((format(printf, f, a)))
