@@ -100,7 +100,12 @@ typedef struct elman_tensor {
  *  header (parsed with cJSON), every entry's dtype, shape and data_offsets,
  *  offsets inside the data and not overlapping, each byte range exactly
  *  shape x dtype size, the ranges covering the data with no gap or trailing
- *  byte, unique names, and "__metadata__" being a map of strings.
+ *  byte, unique names, and "__metadata__" being a map of strings. The
+ *  header must be UTF-8 (no overlong forms, surrogates or code points above
+ *  U+10FFFF) and no string may hold a NUL character (the escape \u0000);
+ *  every number in it must be a plain JSON integer (no sign, fraction or
+ *  exponent) of at most 2^53. A file of another format is named in the
+ *  message: a .npy array, a torch.save() zip or pickle, an ONNX model.
  *  @param path file name.
  *  @param out  receives the parsed file (free with elman_safetensors_free),
  *              NULL on failure.
@@ -189,14 +194,17 @@ typedef struct elman_rnn_info {
  *  present, must agree with the tensors.
  *
  *  @param prefix the name prefix, e.g. "rnn." ("rnn" also works: a missing
- *         final '.' is tried too); "" for none; NULL to detect it: "" if the
- *         file has weight_ih_l0, else the one P with P + "weight_ih_l0" (an
- *         error if there are several).
+ *         final '.' is tried too); "" for none; NULL to detect it: the one
+ *         P ("" included) such that the file has P + "weight_ih_l0"; an
+ *         error naming them all if there are several (an unprefixed RNN
+ *         next to an "rnn." one too).
  *  @param info receives the configuration.
  *  @return ELMAN_OK, ELMAN_ERR_SHAPE (missing, unexpected or misshapen
  *          tensors, no RNN or several under a detected prefix, metadata
  *          sizes contradicting the tensors), ELMAN_ERR_UNSUPPORTED (an
- *          integer dtype; a prefix of ELMAN_PREFIX_MAX - 1 bytes or more),
+ *          integer dtype; a prefix of ELMAN_PREFIX_MAX - 1 bytes or more;
+ *          an nn.GRU or nn.LSTM, recognised by weight_ih_l0 and weight_hh_l0
+ *          having 3 or 4 times hidden_size rows: the message says so),
  *          ELMAN_ERR_INVALID_CONFIG (a metadata value not understood, e.g.
  *          nonlinearity "gelu") or ELMAN_ERR_NULL_ARGUMENT. */
 ELMAN_API int elman_rnn_info_from_safetensors(const elman_safetensors *st, const char *prefix,

@@ -395,6 +395,24 @@ static void test_bad_model_files(void **state)
         {"st_two_rnns", ELMAN_ERR_SHAPE, "several"},
         {"st_half_reverse", ELMAN_ERR_SHAPE, "weight_hh_l0_reverse"},
         {"st_lstm_projection", ELMAN_ERR_SHAPE, "weight_hr_l0"},
+        /* Strict reading (issue 9): each was accepted or misdescribed. */
+        {"st_name_nul", ELMAN_ERR_FORMAT, "\\u0000"},
+        {"st_meta_nul", ELMAN_ERR_FORMAT, "may not contain NUL"},
+        {"st_meta_key_nul", ELMAN_ERR_FORMAT, "may not contain NUL"},
+        {"st_name_bad_utf8", ELMAN_ERR_FORMAT, "not valid UTF-8"},
+        {"st_name_surrogate", ELMAN_ERR_FORMAT, "not valid UTF-8"},
+        {"st_shape_float", ELMAN_ERR_FORMAT, "shape entry 3.0 at byte"},
+        {"st_shape_exponent", ELMAN_ERR_FORMAT, "3e0 at byte"},
+        {"st_shape_2p61", ELMAN_ERR_FORMAT, "shape entry 2305843009213693952 exceeds 2^53"},
+        {"st_shape_2p53_plus1", ELMAN_ERR_FORMAT, "9007199254740993 exceeds 2^53"},
+        {"st_prefixed_and_not", ELMAN_ERR_SHAPE, "prefixes \"\" (none), \"rnn.\"): choose "
+                                                 "one with --prefix"},
+        {"st_is_npy", ELMAN_ERR_FORMAT, "not a safetensors file: this is a .npy array"},
+        {"st_is_torch_zip", ELMAN_ERR_FORMAT, "this is a zip archive (torch.save()"},
+        {"st_is_pickle", ELMAN_ERR_FORMAT, "this is a Python pickle"},
+        {"st_is_onnx", ELMAN_ERR_FORMAT, "this is an ONNX model"},
+        {"st_gru", ELMAN_ERR_UNSUPPORTED, "this is an nn.GRU, not an nn.RNN"},
+        {"st_lstm", ELMAN_ERR_UNSUPPORTED, "this is an nn.LSTM, not an nn.RNN"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char path[512], err[ELMAN_IO_ERROR_SIZE] = "";
@@ -408,6 +426,17 @@ static void test_bad_model_files(void **state)
             fail();
         }
     }
+}
+
+/* A safetensors file given where a .npy is expected says what it is. */
+static void test_npy_names_other_format(void **state)
+{
+    (void)state;
+    char path[512], err[ELMAN_IO_ERROR_SIZE] = "";
+    snprintf(path, sizeof(path), "%s/bad/npy_is_safetensors.npy", g_dir);
+    elman_array a;
+    assert_int_equal(elman_npy_read(path, &a, err, sizeof(err)), ELMAN_ERR_FORMAT);
+    assert_non_null(strstr(err, "not a .npy file: this is a safetensors file"));
 }
 
 /* Inconsistent RNN tensors built in memory. */
@@ -589,6 +618,7 @@ int main(int argc, char **argv)
     }
     g_dir = argv[1];
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_npy_names_other_format),
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_inferred_configuration),
         cmocka_unit_test(test_prefixes),

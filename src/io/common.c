@@ -155,6 +155,28 @@ int io_read_file(const char *path, unsigned char **data, size_t *size, char *err
     return ELMAN_OK;
 }
 
+const char *io_sniff(const unsigned char *b, size_t n)
+{
+    static const unsigned char npy[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+    if (n >= 6 && memcmp(b, npy, 6) == 0)
+        return "a .npy array (numpy)";
+    if (n >= 4 && memcmp(b, "PK\x03\x04", 4) == 0)
+        return "a zip archive (torch.save() writes these): save the state_dict with "
+               "tools/export_pytorch.py or safetensors.torch.save_file";
+    if (n >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5)
+        return "a Python pickle (torch.save() with the legacy format?): save the state_dict "
+               "with tools/export_pytorch.py or safetensors.torch.save_file";
+    /* An ONNX ModelProto starts with field 1 (ir_version, a small varint)
+     * followed by another field of ModelProto: producer_name (2),
+     * producer_version (3), domain (4), model_version (5), doc_string (6),
+     * graph (7), opset_import (8). */
+    if (n >= 3 && b[0] == 0x08 && b[1] >= 1 && b[1] < 0x40 &&
+        (b[2] == 0x12 || b[2] == 0x1a || b[2] == 0x22 || b[2] == 0x28 || b[2] == 0x32 ||
+         b[2] == 0x3a || b[2] == 0x42))
+        return "an ONNX model (protobuf)";
+    return NULL;
+}
+
 /* ---- dtypes ---- */
 
 static const struct {

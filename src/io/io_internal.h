@@ -41,6 +41,11 @@ const char *io_shape_str(char *buf, size_t n, const size_t *shape, int ndim);
 int io_read_file(const char *path, unsigned char **data, size_t *size, char *err,
                  size_t err_size);
 
+/* What the first n bytes of a file look like when it is not the format
+ * expected ("a .npy array (numpy)", "an ONNX model (protobuf)", ...), or
+ * NULL if they look like nothing known. */
+const char *io_sniff(const unsigned char *b, size_t n);
+
 /* Little-endian loads, whatever the machine's byte order. */
 static inline uint16_t io_le16(const unsigned char *p)
 {

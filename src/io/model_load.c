@@ -98,9 +98,6 @@ static int resolve_prefix(const elman_safetensors *st, const char *prefix, char 
                 return ELMAN_OK;
             out[n] = '\0';
         }
-    } else if (has_l0(st, "")) {
-        out[0] = '\0';
-        return ELMAN_OK;
     }
 
     /* Not found: list the prefixes the file does have. */
@@ -122,14 +119,17 @@ static int resolve_prefix(const elman_safetensors *st, const char *prefix, char 
                                      nfound > 1 ? ", " : "", pe);
         }
     }
-    if (prefix == NULL && nfound == 1 && found[0] != '\0') {
-        memcpy(out, found, sizeof(found));
+    /* Detected: an unprefixed RNN is one candidate among the others. */
+    const int bare = prefix == NULL && has_l0(st, "");
+    if (prefix == NULL && nfound + (size_t)bare == 1 && (bare || found[0] != '\0')) {
+        memcpy(out, bare ? "" : found, bare ? 1 : sizeof(found));
         return ELMAN_OK;
     }
-    if (prefix == NULL && nfound > 1)
+    if (prefix == NULL && nfound + (size_t)bare > 1)
         return io_fail(err, err_size, ELMAN_ERR_SHAPE,
-                       "the file holds several RNNs (prefixes %s): choose one with a prefix",
-                       list);
+                       "the file holds several RNNs (prefixes %s%s%s): choose one with "
+                       "--prefix (the prefix argument; \"\" for the unprefixed one)",
+                       bare ? "\"\" (none)" : "", bare ? ", " : "", list);
     if (nfound > 0)
         return io_fail(err, err_size, ELMAN_ERR_SHAPE,
                        "no tensor \"%sweight_ih_l0\": the file's RNN prefixes are %s",
@@ -257,6 +257,27 @@ static int check_tensor(const elman_tensor *t, const size_t *want, int ndim, cha
     return ELMAN_OK;
 }
 
+/* nn.GRU and nn.LSTM name their tensors as nn.RNN does, with 3 and 4 gates
+ * stacked in the rows: weight_ih (G*H, I), weight_hh (G*H, H). */
+static int check_not_gru_lstm(const elman_tensor *ih, const elman_tensor *hh, char *err,
+                              size_t err_size)
+{
+    if (ih->ndim != 2 || hh->ndim != 2 || hh->shape[1] == 0)
+        return ELMAN_OK;
+    const size_t H = hh->shape[1];
+    for (size_t g = 3; g <= 4; g++)
+        if (hh->shape[0] / g == H && hh->shape[0] % g == 0 && ih->shape[0] == hh->shape[0]) {
+            char esc[300], a[96], b[96];
+            return io_fail(err, err_size, ELMAN_ERR_UNSUPPORTED,
+                           "this is an nn.%s, not an nn.RNN (%s has shape %s and weight_hh_l0 %s: %zu "
+                           "gates of hidden_size %zu); elman runs nn.RNN",
+                           g == 3 ? "GRU" : "LSTM", esc_name(esc, sizeof(esc), ih->name),
+                           io_shape_str(a, sizeof(a), ih->shape, ih->ndim),
+                           io_shape_str(b, sizeof(b), hh->shape, hh->ndim), g, H);
+        }
+    return ELMAN_OK;
+}
+
 /* Everything about the RNN behind the exact prefix `prefix`, into info. */
 static int scan(const elman_safetensors *st, const char *prefix, elman_rnn_info *info,
                 char *err, size_t err_size)
@@ -304,6 +325,9 @@ static int scan(const elman_safetensors *st, const char *prefix, elman_rnn_info 
                        esc_name(esc, sizeof(esc), name));
     }
     char a[96];
+    int rc = check_not_gru_lstm(ih, hh, err, err_size);
+    if (rc != ELMAN_OK)
+        return rc;
     if (hh->ndim != 2 || hh->shape[0] == 0 || hh->shape[0] != hh->shape[1])
         return io_fail(err, err_size, ELMAN_ERR_SHAPE,
                        "tensor %s: shape %s, expected (hidden_size, hidden_size) with "
@@ -354,7 +378,7 @@ static int scan(const elman_safetensors *st, const char *prefix, elman_rnn_info 
                                                                : "without bias");
                 const size_t in = l == 0 ? I : (size_t)D * H;
                 const size_t want[2] = {H, k == W_IH ? in : H};
-                int rc = check_tensor(t, want, k == W_IH || k == W_HH ? 2 : 1, err, err_size);
+                rc = check_tensor(t, want, k == W_IH || k == W_HH ? 2 : 1, err, err_size);
                 if (rc != ELMAN_OK)
                     return rc;
                 if (t->dtype != dtype)

@@ -235,8 +235,14 @@ int elman_npy_parse(const void *data, size_t size, elman_array *out, char *err, 
     if (out == NULL || (data == NULL && size != 0))
         return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
     const unsigned char *b = data;
-    if (size < 10 || memcmp(b, MAGIC, sizeof(MAGIC)) != 0)
+    if (size < 10 || memcmp(b, MAGIC, sizeof(MAGIC)) != 0) {
+        const char *like = io_sniff(b, size);
+        if (like == NULL && size >= 9 && b[8] == '{')
+            like = "a safetensors file";
+        if (like != NULL)
+            return io_fail(err, err_size, ELMAN_ERR_FORMAT, "not a .npy file: this is %s", like);
         return io_fail(err, err_size, ELMAN_ERR_FORMAT, "not a .npy file (bad magic)");
+    }
     const int major = b[6], minor = b[7];
     size_t pre, hlen;
     if (major == 1 && minor == 0) {

@@ -354,6 +354,119 @@ static int parse_header(parse_ctx *c, const cJSON *root, uint64_t data_size,
     return check_coverage(c, st, data_size);
 }
 
+/* Length of the UTF-8 sequence at p (at most n bytes), 0 if invalid:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    const unsigned c = p[0];
+    size_t len;
+    unsigned cp, min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, cp = c & 0x1f, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, cp = c & 0x0f, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, cp = c & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* A number token at p (end e) must be a plain non-negative integer of at
+ * most 2^53: every number of a safetensors header is a shape entry or an
+ * offset. `key` is the key the number belongs to. */
+static int check_number(const char *p, const char *e, size_t at, const char *key, char *err,
+                        size_t err_size)
+{
+    const char *q = p;
+    while (q < e && *q >= '0' && *q <= '9')
+        q++;
+    size_t len = (size_t)(q - p);
+    while (q < e && (*q == '-' || *q == '+' || *q == '.' || *q == 'e' || *q == 'E' ||
+                     (*q >= '0' && *q <= '9')))
+        q++;
+    char text[40], esc[48];
+    io_escape(text, sizeof(text), p, (size_t)(q - p));
+    const char *what = strcmp(key, "shape") == 0          ? "shape entry"
+                       : strcmp(key, "data_offsets") == 0 ? "data_offsets entry"
+                                                          : "number";
+    if (len == 0 || q != p + len)
+        return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                       "%s %s at byte %zu of the header is not a JSON integer (shapes and "
+                       "data_offsets hold integers, without '.', exponent or sign)",
+                       what, text, at);
+    /* 2^53 = 9007199254740992 has 16 digits; a leading zero is no JSON. */
+    if (len > 16 || (len == 16 && memcmp(p, "9007199254740992", 16) > 0)) {
+        snprintf(esc, sizeof(esc), "%s", text);
+        return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                       "%s %s exceeds 2^53 (9007199254740992), the largest integer a "
+                       "safetensors header holds exactly",
+                       what, esc);
+    }
+    return ELMAN_OK;
+}
+
+/* Scans the JSON text of the header before cJSON sees it: it must be
+ * UTF-8, and no string may hold the escape \u0000 (cJSON would decode it
+ * into a C string that ends early: "weight_ih_l0\u0000junk" would read as
+ * weight_ih_l0). Numbers are checked by check_number(). */
+static int check_header_text(const char *h, size_t n, char *err, size_t err_size)
+{
+    const unsigned char *u = (const unsigned char *)h;
+    char key[16] = "", last[16] = "";
+    size_t klen = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_len(u + i, n - i);
+        if (len == 0)
+            return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                           "the header is not valid UTF-8 (byte %zu): tensor names and "
+                           "metadata must be UTF-8",
+                           i);
+        if (in_str) {
+            if (h[i] == '"') {
+                in_str = 0;
+                memcpy(last, key, sizeof(key));
+            } else if (h[i] == '\\' && i + 1 < n) {
+                if (h[i + 1] == 'u' && n - i >= 6 && memcmp(h + i + 2, "0000", 4) == 0)
+                    return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                                   "a string of the header holds \\u0000 (byte %zu): tensor "
+                                   "names and metadata may not contain NUL characters",
+                                   i);
+                len = 2;
+            } else if (klen + 1 < sizeof(key)) {
+                key[klen++] = h[i];
+                key[klen] = '\0';
+            }
+        } else if (h[i] == '"') {
+            in_str = 1;
+            klen = 0;
+            key[0] = '\0';
+        } else if (h[i] == '-' || (h[i] >= '0' && h[i] <= '9')) {
+            const char *p = h + i;
+            int rc = check_number(p, h + n, i, last, err, err_size);
+            if (rc != ELMAN_OK)
+                return rc;
+            while (i < n && h[i] >= '0' && h[i] <= '9')
+                i++;
+            continue;
+        }
+        i += len;
+    }
+    return ELMAN_OK;
+}
+
 int elman_safetensors_parse(const void *data, size_t size, elman_safetensors **out, char *err,
                             size_t err_size)
 {
@@ -367,9 +480,16 @@ int elman_safetensors_parse(const void *data, size_t size, elman_safetensors **o
                        "%zu bytes: too short for a safetensors file (8-byte header length)",
                        size);
     const uint64_t n = io_le64(bytes);
+    if (n > MAX_HEADER || n > size - 8 || n < 2 || bytes[8] != '{') {
+        const char *like = io_sniff(bytes, size);
+        if (like != NULL)
+            return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                           "not a safetensors file: this is %s", like);
+    }
     if (n > MAX_HEADER)
         return io_fail(err, err_size, ELMAN_ERR_FORMAT,
-                       "header length %llu is absurd (more than %llu bytes)",
+                       "header length %llu is absurd (more than %llu bytes; not a safetensors "
+                       "file?)",
                        (unsigned long long)n, (unsigned long long)MAX_HEADER);
     if (n > size - 8)
         return io_fail(err, err_size, ELMAN_ERR_FORMAT,
@@ -381,6 +501,9 @@ int elman_safetensors_parse(const void *data, size_t size, elman_safetensors **o
                        "the header does not start with '{' (not a safetensors file?)");
     if (memchr(hdr, '\0', (size_t)n) != NULL)
         return io_fail(err, err_size, ELMAN_ERR_FORMAT, "the header contains a NUL byte");
+    int rc = check_header_text(hdr, (size_t)n, err, err_size);
+    if (rc != ELMAN_OK)
+        return rc;
 
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(hdr, (size_t)n, &end, 0);
@@ -405,7 +528,7 @@ int elman_safetensors_parse(const void *data, size_t size, elman_safetensors **o
     }
     parse_ctx c = {err, err_size, ""};
     const uint64_t data_size = (uint64_t)size - 8 - n;
-    int rc = parse_header(&c, root, data_size, st);
+    rc = parse_header(&c, root, data_size, st);
     cJSON_Delete(root);
     if (rc == ELMAN_OK)
         rc = convert(&c, st, bytes + 8 + n);
