@@ -89,13 +89,23 @@ typedef struct elman_tensor {
     int ndim;                       /**< 0 (a scalar) .. ELMAN_MAX_DIMS */
     size_t shape[ELMAN_MAX_DIMS];   /**< shape[0 .. ndim-1]; the rest 0 */
     size_t count;                   /**< number of elements (1 for a scalar) */
-    /** The values converted exactly to double, row-major, when dtype is
-     *  F32, F64, F16 or BF16; NULL for the other dtypes (whose bytes are
-     *  checked but not kept) and when count is 0. */
+    /** For a file parsed from memory (elman_safetensors_parse()): the
+     *  values converted exactly to double, row-major, when dtype is F32,
+     *  F64, F16 or BF16; NULL for the other dtypes (whose bytes are checked
+     *  but not kept) and when count is 0. Always NULL for a file read with
+     *  elman_safetensors_read(), which converts nothing until asked: read
+     *  the values of either kind with elman_safetensors_values() or
+     *  elman_safetensors_tensor_read(). */
     const double *data;
 } elman_tensor;
 
-/** Reads and validates a safetensors file. The whole file is checked: the
+/** Reads and validates a safetensors file. The header is read and checked
+ *  at once; the data is not read (the file stays open, read-only, until
+ *  elman_safetensors_free(), and each tensor is read and converted when it
+ *  is asked for), so that reading a file costs the size of its header. Only
+ *  regular files are read (a device, FIFO or directory: ELMAN_ERR_IO "is
+ *  not a regular file"). A file that shrinks later makes the reads of its
+ *  tensors fail with ELMAN_ERR_IO. Checked: the
  *  8-byte header length against the file size (and a 100 MB cap), the JSON
  *  header (parsed with cJSON), every entry's dtype, shape and data_offsets,
  *  offsets inside the data and not overlapping, each byte range exactly
@@ -116,7 +126,9 @@ ELMAN_API int elman_safetensors_read(const char *path, elman_safetensors **out, 
                                      size_t err_size);
 
 /** Same as elman_safetensors_read(), from `size` bytes in memory (which
- *  are not referenced after the call). `data` may be NULL when size is 0. */
+ *  are not referenced after the call: the data is copied, and every
+ *  floating-point tensor converted to double into elman_tensor.data).
+ *  `data` may be NULL when size is 0. */
 ELMAN_API int elman_safetensors_parse(const void *data, size_t size, elman_safetensors **out,
                                       char *err, size_t err_size);
 
@@ -133,6 +145,27 @@ ELMAN_API const elman_tensor *elman_safetensors_tensor(const elman_safetensors *
 /** @return the tensor called `name`, or NULL if there is none. */
 ELMAN_API const elman_tensor *elman_safetensors_find(const elman_safetensors *st,
                                                      const char *name);
+
+/** Converts the values of tensor `t` of `st` (F32, F64, F16 or BF16)
+ *  exactly to `dtype` (ELMAN_DTYPE_F32: rounded to nearest; ELMAN_DTYPE_F64:
+ *  exact) into `out`, t->count elements, row-major. Reads the file in
+ *  small chunks: it needs no memory beyond `out`. Thread-safe.
+ *  @return ELMAN_OK, ELMAN_ERR_IO (the file can no longer be read),
+ *          ELMAN_ERR_UNSUPPORTED (an integer tensor; another dtype),
+ *          ELMAN_ERR_INVALID_INDEX (t is not a tensor of st) or
+ *          ELMAN_ERR_NULL_ARGUMENT. */
+ELMAN_API int elman_safetensors_tensor_read(const elman_safetensors *st, const elman_tensor *t,
+                                            int dtype, void *out, char *err, size_t err_size);
+
+/** Sets *values to tensor `t`'s values converted exactly to double: t->data
+ *  for a file parsed from memory; for a file read with
+ *  elman_safetensors_read(), converted on the first call and kept with
+ *  `st` (freed by elman_safetensors_free()); NULL if t->count is 0.
+ *  Thread-safe: concurrent first calls agree on one copy.
+ *  @return ELMAN_OK or the codes of elman_safetensors_tensor_read(),
+ *          ELMAN_ERR_OUT_OF_MEMORY, ELMAN_ERR_SIZE_OVERFLOW. */
+ELMAN_API int elman_safetensors_values(const elman_safetensors *st, const elman_tensor *t,
+                                       const double **values, char *err, size_t err_size);
 
 /** @return the "__metadata__" value of `key`, or NULL if absent. */
 ELMAN_API const char *elman_safetensors_metadata(const elman_safetensors *st, const char *key);
@@ -216,7 +249,9 @@ ELMAN_API int elman_rnn_info_from_safetensors(const elman_safetensors *st, const
  *  elman_rnn_info_from_safetensors() sets) the weights are rounded to
  *  float32; with ELMAN_FLOAT64 the model is a float64 one (run it with the
  *  _f64 functions) holding the file's F32, F64, F16 or BF16 values
- *  converted exactly to double.
+ *  converted exactly to double. The tensors are converted one layer and
+ *  direction at a time (elman_safetensors_tensor_read()): beyond the model,
+ *  this needs the memory of one layer's weights.
  *  @param out receives the model (free with elman_rnn_free), NULL on error.
  *  @return ELMAN_OK, the codes of elman_rnn_info_from_safetensors(), or
  *          those of elman_rnn_create(). */
@@ -224,7 +259,9 @@ ELMAN_API int elman_rnn_from_safetensors(const elman_safetensors *st, const elma
                                          elman_rnn **out, char *err, size_t err_size);
 
 /** The weights of one layer and direction in double precision, pointers
- *  into `st` (for back-ends other than elman_rnn).
+ *  into `st` (for back-ends other than elman_rnn): elman_safetensors_values()
+ *  of each tensor (for a file read from disk, converted on first use and
+ *  kept until elman_safetensors_free()).
  *  Layouts as in elman_rnn_set_weights(); b_ih and b_hh are set to NULL
  *  without bias, b_hh alone with one bias (ELMAN_BIAS_SINGLE). Any output
  *  pointer may be NULL if not wanted.
@@ -240,11 +277,19 @@ ELMAN_API int elman_rnn_weights_from_safetensors(const elman_safetensors *st,
 /** Reads a safetensors file and creates the (float32) model it holds,
  *  configured by its tensors and metadata: elman_safetensors_read(),
  *  elman_rnn_info_from_safetensors() and elman_rnn_from_safetensors().
+ *  Each tensor is converted straight from the file into the model: the
+ *  memory needed is the model's plus one layer's weights.
  *  @param prefix as for elman_rnn_info_from_safetensors() (NULL: detect).
  *  @param info   if not NULL, receives the configuration.
  *  @return ELMAN_OK or the codes of the three functions. */
 ELMAN_API int elman_rnn_load(const char *path, const char *prefix, elman_rnn **out,
                              elman_rnn_info *info, char *err, size_t err_size);
+
+/** Same as elman_rnn_load(), from `size` bytes of a safetensors file in
+ *  memory (not referenced after the call): elman_safetensors_parse() and
+ *  the same checks and conversions. */
+ELMAN_API int elman_rnn_parse(const void *data, size_t size, const char *prefix, elman_rnn **out,
+                              elman_rnn_info *info, char *err, size_t err_size);
 
 /* ------------------------------------------------------------------------ */
 /* .npy arrays                                                              */

@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* mkfifo */
 /* Loading an nn.RNN from safetensors: round trips against PyTorch through
  * the C API (tests/data/io, from tests/gen_io_data.py), the inferred
  * configuration, prefixes, metadata, the double-precision weights, and the
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "elman_io.h"
 #include "iotest.h"
@@ -308,10 +310,25 @@ static void test_double_weights_and_tampering(void **state)
     assert_int_equal(elman_rnn_weights_from_safetensors(st, &info, 1, 1, &w_ih, &w_hh, &b_ih,
                                                         &b_hh, err, sizeof(err)),
                      ELMAN_OK);
+    /* A file read from disk converts nothing until asked; the values are
+     * then converted once and kept. */
     const elman_tensor *t = elman_safetensors_find(st, "weight_hh_l1_reverse");
-    assert_ptr_equal(w_hh, t->data);
-    assert_ptr_equal(w_ih, elman_safetensors_find(st, "weight_ih_l1_reverse")->data);
-    assert_ptr_equal(b_hh, elman_safetensors_find(st, "bias_hh_l1_reverse")->data);
+    assert_null(t->data);
+    const double *v;
+    assert_int_equal(elman_safetensors_values(st, t, &v, err, sizeof(err)), ELMAN_OK);
+    assert_ptr_equal(w_hh, v);
+    t = elman_safetensors_find(st, "weight_ih_l1_reverse");
+    assert_int_equal(elman_safetensors_values(st, t, &v, err, sizeof(err)), ELMAN_OK);
+    assert_ptr_equal(w_ih, v);
+    double *copy = malloc(t->count * sizeof(double));
+    assert_non_null(copy);
+    assert_int_equal(elman_safetensors_tensor_read(st, t, ELMAN_DTYPE_F64, copy, err, sizeof(err)),
+                     ELMAN_OK);
+    assert_memory_equal(copy, v, t->count * sizeof(double));
+    free(copy);
+    assert_int_equal(elman_safetensors_tensor_read(st, t, ELMAN_DTYPE_I32, &v, err, sizeof(err)),
+                     ELMAN_ERR_UNSUPPORTED);
+    assert_non_null(b_hh);
     assert_non_null(b_ih);
     assert_int_equal(elman_rnn_weights_from_safetensors(st, &info, 2, 0, &w_ih, NULL, NULL,
                                                         NULL, err, sizeof(err)),
@@ -426,6 +443,34 @@ static void test_bad_model_files(void **state)
             fail();
         }
     }
+}
+
+/* Devices, FIFOs and directories are refused at once, never read forever
+ * (a FIFO without a writer would block the open itself). */
+static void test_not_regular_files(void **state)
+{
+    (void)state;
+    const char *dir = it_tempdir(0);
+    char fifo[512], err[ELMAN_IO_ERROR_SIZE];
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    const char *paths[] = {"/dev/zero", "/dev/urandom", fifo, dir};
+    const char *msg[] = {"is not a regular file", "is not a regular file", "is not a regular file",
+                         "is a directory, not a regular file"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        elman_safetensors *st;
+        elman_array a;
+        elman_rnn *rnn;
+        assert_int_equal(elman_safetensors_read(paths[i], &st, err, sizeof(err)), ELMAN_ERR_IO);
+        assert_non_null(strstr(err, msg[i]));
+        assert_int_equal(elman_npy_read(paths[i], &a, err, sizeof(err)), ELMAN_ERR_IO);
+        assert_non_null(strstr(err, msg[i]));
+        assert_int_equal(elman_rnn_load(paths[i], NULL, &rnn, NULL, err, sizeof(err)),
+                         ELMAN_ERR_IO);
+        assert_non_null(strstr(err, msg[i]));
+        assert_null(rnn);
+    }
+    it_rmdir(dir);
 }
 
 /* A safetensors file given where a .npy is expected says what it is. */
@@ -619,6 +664,7 @@ int main(int argc, char **argv)
     g_dir = argv[1];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_npy_names_other_format),
+        cmocka_unit_test(test_not_regular_files),
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_inferred_configuration),
         cmocka_unit_test(test_prefixes),
