@@ -391,9 +391,12 @@ int elman_npy_write(const char *path, int dtype, int ndim, const size_t *shape,
     if (path == NULL || (shape == NULL && ndim > 0))
         return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
     io_escape(esc, sizeof(esc), path, strlen(path));
-    if (dtype != ELMAN_DTYPE_F32 && dtype != ELMAN_DTYPE_F64)
+    static const char *const descr[] = {[ELMAN_DTYPE_F32] = "f4", [ELMAN_DTYPE_F64] = "f8",
+                                         [ELMAN_DTYPE_I32] = "i4", [ELMAN_DTYPE_I64] = "i8"};
+    if (dtype != ELMAN_DTYPE_F32 && dtype != ELMAN_DTYPE_F64 && dtype != ELMAN_DTYPE_I32 &&
+        dtype != ELMAN_DTYPE_I64)
         return io_fail(err, err_size, ELMAN_ERR_UNSUPPORTED,
-                       "%s: only float32 and float64 arrays can be written", esc);
+                       "%s: only float32, float64, int32 and int64 arrays can be written", esc);
     if (ndim < 0 || ndim > ELMAN_MAX_DIMS)
         return io_fail(err, err_size, ELMAN_ERR_INVALID_SIZE, "%s: %d dimensions", esc, ndim);
     const size_t es = elman_dtype_size(dtype);
@@ -410,7 +413,7 @@ int elman_npy_write(const char *path, int dtype, int ndim, const size_t *shape,
      * of 64 bytes, as numpy writes it. */
     char dict[512];
     int len = snprintf(dict, sizeof(dict), "{'descr': '<%s', 'fortran_order': False, 'shape': (",
-                       dtype == ELMAN_DTYPE_F32 ? "f4" : "f8");
+                       descr[dtype]);
     for (int i = 0; i < ndim; i++)
         len += snprintf(dict + len, sizeof(dict) - (size_t)len, i ? ", %zu" : "%zu", shape[i]);
     len += snprintf(dict + len, sizeof(dict) - (size_t)len, "%s), }", ndim == 1 ? "," : "");
