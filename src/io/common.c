@@ -147,36 +147,6 @@ int io_pread_full(int fd, void *buf, size_t n, uint64_t off, char *err, size_t e
     return ELMAN_OK;
 }
 
-int io_read_file(const char *path, unsigned char **data, size_t *size, char *err,
-                 size_t err_size)
-{
-    *data = NULL;
-    *size = 0;
-    int fd;
-    uint64_t len;
-    int rc = io_open_regular(path, &fd, &len, err, err_size);
-    if (rc != ELMAN_OK)
-        return rc;
-    unsigned char *buf = len < SIZE_MAX ? malloc(len ? (size_t)len : 1) : NULL;
-    if (buf == NULL) {
-        close(fd);
-        char esc[256];
-        return io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "%s: out of memory reading the file",
-                       io_escape(esc, sizeof(esc), path, strlen(path)));
-    }
-    /* Exactly the size fstat() gave: a file that grows meanwhile is read no
-     * further, one that shrinks is an error. */
-    rc = io_pread_full(fd, buf, (size_t)len, 0, err, err_size);
-    close(fd);
-    if (rc != ELMAN_OK) {
-        free(buf);
-        return io_context(err, err_size, rc, path);
-    }
-    *data = buf;
-    *size = (size_t)len;
-    return ELMAN_OK;
-}
-
 const char *io_sniff(const unsigned char *b, size_t n)
 {
     static const unsigned char npy[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};

@@ -44,11 +44,6 @@ int io_open_regular(const char *path, int *fd, uint64_t *size, char *err, size_t
  * or a read fails. */
 int io_pread_full(int fd, void *buf, size_t n, uint64_t off, char *err, size_t err_size);
 
-/* Reads a whole regular file into a malloc'ed buffer. Returns ELMAN_OK,
- * ELMAN_ERR_IO or ELMAN_ERR_OUT_OF_MEMORY with a message naming the path. */
-int io_read_file(const char *path, unsigned char **data, size_t *size, char *err,
-                 size_t err_size);
-
 /* What the first n bytes of a file look like when it is not the format
  * expected ("a .npy array (numpy)", "an ONNX model (protobuf)", ...), or
  * NULL if they look like nothing known. */
