@@ -305,7 +305,10 @@ typedef struct elman_array {
     void *data;                   /**< malloc'ed, NULL when count is 0 */
 } elman_array;
 
-/** Reads a .npy file (format versions 1.0, 2.0, 3.0): little-endian
+/** Reads a .npy file (format versions 1.0, 2.0, 3.0): the header, then the
+ *  data straight into the array (no other copy). Only regular files are
+ *  read: a device, FIFO or directory is ELMAN_ERR_IO ("is not a regular
+ *  file"), never read without end. Little-endian
  *  float32, float64, int32 or int64 ("<f4", "<f8", "<i4", "<i8"), C order.
  *  The header must be a well-formed dict with exactly the keys descr,
  *  fortran_order and shape, and the data exactly as long as it says.

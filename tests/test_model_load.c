@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "elman_io.h"
 #include "iotest.h"
@@ -473,6 +474,46 @@ static void test_not_regular_files(void **state)
     it_rmdir(dir);
 }
 
+/* elman_safetensors_read() reads the header only; a file cut short after
+ * it makes the conversion fail with ELMAN_ERR_IO, never read past its end. */
+static void test_file_shrinks_after_read(void **state)
+{
+    (void)state;
+    const char *dir = it_tempdir(2);
+    char src[512], path[512], err[ELMAN_IO_ERROR_SIZE];
+    snprintf(src, sizeof(src), "%s/basic.safetensors", g_dir);
+    snprintf(path, sizeof(path), "%s/m.safetensors", dir);
+    elman_safetensors *st;
+    FILE *in = fopen(src, "rb"), *out = fopen(path, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    unsigned char buf[1 << 14];
+    size_t n = fread(buf, 1, sizeof(buf), in);
+    assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+    assert_int_equal(elman_safetensors_read(path, &st, err, sizeof(err)), ELMAN_OK);
+    elman_rnn_info info;
+    assert_int_equal(elman_rnn_info_from_safetensors(st, NULL, &info, err, sizeof(err)),
+                     ELMAN_OK);
+    assert_int_equal(truncate(path, (off_t)(n - 8)), 0);
+    elman_rnn *rnn = (elman_rnn *)1;
+    assert_int_equal(elman_rnn_from_safetensors(st, &info, &rnn, err, sizeof(err)), ELMAN_ERR_IO);
+    assert_null(rnn);
+    assert_non_null(strstr(err, "shorter"));
+    int cut = 0; /* the tensors in the lost bytes */
+    for (size_t i = 0; i < elman_safetensors_count(st); i++) {
+        const double *v = (const double *)1;
+        int rc = elman_safetensors_values(st, elman_safetensors_tensor(st, i), &v, err,
+                                          sizeof(err));
+        assert_true(rc == ELMAN_OK || (rc == ELMAN_ERR_IO && v == NULL));
+        cut += rc == ELMAN_ERR_IO;
+    }
+    assert_true(cut >= 1);
+    elman_safetensors_free(st);
+    it_rmdir(dir);
+}
+
 /* A safetensors file given where a .npy is expected says what it is. */
 static void test_npy_names_other_format(void **state)
 {
@@ -665,6 +706,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_npy_names_other_format),
         cmocka_unit_test(test_not_regular_files),
+        cmocka_unit_test(test_file_shrinks_after_read),
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_inferred_configuration),
         cmocka_unit_test(test_prefixes),
