@@ -7,6 +7,7 @@
 #include "cmocka_wrap.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -514,6 +515,45 @@ static void test_file_shrinks_after_read(void **state)
     it_rmdir(dir);
 }
 
+/* Threads asking for the same tensor's values at once of a file read from
+ * disk all get the one copy (elman_safetensors_values is thread-safe). */
+typedef struct values_job {
+    const elman_safetensors *st;
+    const elman_tensor *t;
+    const double *got;
+    int rc;
+} values_job;
+
+static void *values_thread(void *arg)
+{
+    values_job *j = arg;
+    char err[ELMAN_IO_ERROR_SIZE];
+    j->rc = elman_safetensors_values(j->st, j->t, &j->got, err, sizeof(err));
+    return NULL;
+}
+
+static void test_values_from_threads(void **state)
+{
+    (void)state;
+    elman_safetensors *st = read_model("wide");
+    enum { N = 8 };
+    for (size_t i = 0; i < elman_safetensors_count(st); i++) {
+        pthread_t th[N];
+        values_job job[N];
+        for (int k = 0; k < N; k++) {
+            job[k] = (values_job){st, elman_safetensors_tensor(st, i), NULL, -1};
+            assert_int_equal(pthread_create(&th[k], NULL, values_thread, &job[k]), 0);
+        }
+        for (int k = 0; k < N; k++) {
+            assert_int_equal(pthread_join(th[k], NULL), 0);
+            assert_int_equal(job[k].rc, ELMAN_OK);
+            assert_ptr_equal(job[k].got, job[0].got);
+        }
+        assert_non_null(job[0].got);
+    }
+    elman_safetensors_free(st);
+}
+
 /* A safetensors file given where a .npy is expected says what it is. */
 static void test_npy_names_other_format(void **state)
 {
@@ -707,6 +747,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_npy_names_other_format),
         cmocka_unit_test(test_not_regular_files),
         cmocka_unit_test(test_file_shrinks_after_read),
+        cmocka_unit_test(test_values_from_threads),
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_inferred_configuration),
         cmocka_unit_test(test_prefixes),
