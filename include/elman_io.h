@@ -330,8 +330,9 @@ ELMAN_API void elman_array_free(elman_array *a);
 
 /** Writes a .npy file (format version 1.0, data aligned to 64 bytes, as
  *  numpy writes it) of float32, float64, int32 or int64 data in C order
- *  (every dtype elman_npy_read() takes: what it reads, this writes back). The file is written under a
- *  temporary name in the same directory and renamed when complete, so
+ *  (every dtype elman_npy_read() takes: what it reads, this writes back).
+ *  The file is written under a temporary name in the same directory and
+ *  renamed when complete, so
  *  `path` is either the whole new file or untouched; on error nothing is
  *  left behind.
  *  @param dtype ELMAN_DTYPE_F32, ELMAN_DTYPE_F64, ELMAN_DTYPE_I32 or

@@ -269,8 +269,8 @@ static int check_not_gru_lstm(const elman_tensor *ih, const elman_tensor *hh, ch
         if (hh->shape[0] / g == H && hh->shape[0] % g == 0 && ih->shape[0] == hh->shape[0]) {
             char esc[300], a[96], b[96];
             return io_fail(err, err_size, ELMAN_ERR_UNSUPPORTED,
-                           "this is an nn.%s, not an nn.RNN (%s has shape %s and weight_hh_l0 %s: %zu "
-                           "gates of hidden_size %zu); elman runs nn.RNN",
+                           "this is an nn.%s, not an nn.RNN (%s has shape %s and "
+                           "weight_hh_l0 %s: %zu gates of hidden_size %zu); elman runs nn.RNN",
                            g == 3 ? "GRU" : "LSTM", esc_name(esc, sizeof(esc), ih->name),
                            io_shape_str(a, sizeof(a), ih->shape, ih->ndim),
                            io_shape_str(b, sizeof(b), hh->shape, hh->ndim), g, H);
