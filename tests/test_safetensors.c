@@ -236,6 +236,9 @@ static const bad_case bad_cases[] = {
      ELMAN_ERR_FORMAT, "UTF-8"},
     {"code point above U+10FFFF", "{\"w\xf4\x90\x80\x80\":{\"dtype\":\"F32\",\"shape\":[1],"
      "\"data_offsets\":[0,4]}}", OWN, 4, ELMAN_ERR_FORMAT, "UTF-8"},
+    {"lone surrogate escape in a name",
+     "{\"w\\ud800\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", OWN, 4,
+     ELMAN_ERR_FORMAT, NULL},
     {"dimension with a plus sign", E1("\"F32\"", "[+1]", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT,
      NULL},
     {"dimension 1.0", E1("\"F32\"", "[1.0]", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT,
