@@ -89,18 +89,33 @@ typedef struct elman_tensor {
     int ndim;                       /**< 0 (a scalar) .. ELMAN_MAX_DIMS */
     size_t shape[ELMAN_MAX_DIMS];   /**< shape[0 .. ndim-1]; the rest 0 */
     size_t count;                   /**< number of elements (1 for a scalar) */
-    /** The values converted exactly to double, row-major, when dtype is
-     *  F32, F64, F16 or BF16; NULL for the other dtypes (whose bytes are
-     *  checked but not kept) and when count is 0. */
+    /** For a file parsed from memory (elman_safetensors_parse()): the
+     *  values converted exactly to double, row-major, when dtype is F32,
+     *  F64, F16 or BF16; NULL for the other dtypes (whose bytes are checked
+     *  but not kept) and when count is 0. Always NULL for a file read with
+     *  elman_safetensors_read(), which converts nothing until asked: read
+     *  the values of either kind with elman_safetensors_values() or
+     *  elman_safetensors_tensor_read(). */
     const double *data;
 } elman_tensor;
 
-/** Reads and validates a safetensors file. The whole file is checked: the
+/** Reads and validates a safetensors file. The header is read and checked
+ *  at once; the data is not read (the file stays open, read-only, until
+ *  elman_safetensors_free(), and each tensor is read and converted when it
+ *  is asked for), so that reading a file costs the size of its header. Only
+ *  regular files are read (a device, FIFO or directory: ELMAN_ERR_IO "is
+ *  not a regular file"). A file that shrinks later makes the reads of its
+ *  tensors fail with ELMAN_ERR_IO. Checked: the
  *  8-byte header length against the file size (and a 100 MB cap), the JSON
  *  header (parsed with cJSON), every entry's dtype, shape and data_offsets,
  *  offsets inside the data and not overlapping, each byte range exactly
  *  shape x dtype size, the ranges covering the data with no gap or trailing
- *  byte, unique names, and "__metadata__" being a map of strings.
+ *  byte, unique names, and "__metadata__" being a map of strings. The
+ *  header must be UTF-8 (no overlong forms, surrogates or code points above
+ *  U+10FFFF) and no string may hold a NUL character (the escape \u0000);
+ *  every number in it must be a plain JSON integer (no sign, fraction or
+ *  exponent) of at most 2^53. A file of another format is named in the
+ *  message: a .npy array, a torch.save() zip or pickle, an ONNX model.
  *  @param path file name.
  *  @param out  receives the parsed file (free with elman_safetensors_free),
  *              NULL on failure.
@@ -111,7 +126,9 @@ ELMAN_API int elman_safetensors_read(const char *path, elman_safetensors **out, 
                                      size_t err_size);
 
 /** Same as elman_safetensors_read(), from `size` bytes in memory (which
- *  are not referenced after the call). `data` may be NULL when size is 0. */
+ *  are not referenced after the call: the data is copied, and every
+ *  floating-point tensor converted to double into elman_tensor.data).
+ *  `data` may be NULL when size is 0. */
 ELMAN_API int elman_safetensors_parse(const void *data, size_t size, elman_safetensors **out,
                                       char *err, size_t err_size);
 
@@ -128,6 +145,27 @@ ELMAN_API const elman_tensor *elman_safetensors_tensor(const elman_safetensors *
 /** @return the tensor called `name`, or NULL if there is none. */
 ELMAN_API const elman_tensor *elman_safetensors_find(const elman_safetensors *st,
                                                      const char *name);
+
+/** Converts the values of tensor `t` of `st` (F32, F64, F16 or BF16)
+ *  exactly to `dtype` (ELMAN_DTYPE_F32: rounded to nearest; ELMAN_DTYPE_F64:
+ *  exact) into `out`, t->count elements, row-major. Reads the file in
+ *  small chunks: it needs no memory beyond `out`. Thread-safe.
+ *  @return ELMAN_OK, ELMAN_ERR_IO (the file can no longer be read),
+ *          ELMAN_ERR_UNSUPPORTED (an integer tensor; another dtype),
+ *          ELMAN_ERR_INVALID_INDEX (t is not a tensor of st) or
+ *          ELMAN_ERR_NULL_ARGUMENT. */
+ELMAN_API int elman_safetensors_tensor_read(const elman_safetensors *st, const elman_tensor *t,
+                                            int dtype, void *out, char *err, size_t err_size);
+
+/** Sets *values to tensor `t`'s values converted exactly to double: t->data
+ *  for a file parsed from memory; for a file read with
+ *  elman_safetensors_read(), converted on the first call and kept with
+ *  `st` (freed by elman_safetensors_free()); NULL if t->count is 0.
+ *  Thread-safe: concurrent first calls agree on one copy.
+ *  @return ELMAN_OK or the codes of elman_safetensors_tensor_read(),
+ *          ELMAN_ERR_OUT_OF_MEMORY, ELMAN_ERR_SIZE_OVERFLOW. */
+ELMAN_API int elman_safetensors_values(const elman_safetensors *st, const elman_tensor *t,
+                                       const double **values, char *err, size_t err_size);
 
 /** @return the "__metadata__" value of `key`, or NULL if absent. */
 ELMAN_API const char *elman_safetensors_metadata(const elman_safetensors *st, const char *key);
@@ -189,14 +227,17 @@ typedef struct elman_rnn_info {
  *  present, must agree with the tensors.
  *
  *  @param prefix the name prefix, e.g. "rnn." ("rnn" also works: a missing
- *         final '.' is tried too); "" for none; NULL to detect it: "" if the
- *         file has weight_ih_l0, else the one P with P + "weight_ih_l0" (an
- *         error if there are several).
+ *         final '.' is tried too); "" for none; NULL to detect it: the one
+ *         P ("" included) such that the file has P + "weight_ih_l0"; an
+ *         error naming them all if there are several (an unprefixed RNN
+ *         next to an "rnn." one too).
  *  @param info receives the configuration.
  *  @return ELMAN_OK, ELMAN_ERR_SHAPE (missing, unexpected or misshapen
  *          tensors, no RNN or several under a detected prefix, metadata
  *          sizes contradicting the tensors), ELMAN_ERR_UNSUPPORTED (an
- *          integer dtype; a prefix of ELMAN_PREFIX_MAX - 1 bytes or more),
+ *          integer dtype; a prefix of ELMAN_PREFIX_MAX - 1 bytes or more;
+ *          an nn.GRU or nn.LSTM, recognised by weight_ih_l0 and weight_hh_l0
+ *          having 3 or 4 times hidden_size rows: the message says so),
  *          ELMAN_ERR_INVALID_CONFIG (a metadata value not understood, e.g.
  *          nonlinearity "gelu") or ELMAN_ERR_NULL_ARGUMENT. */
 ELMAN_API int elman_rnn_info_from_safetensors(const elman_safetensors *st, const char *prefix,
@@ -208,7 +249,9 @@ ELMAN_API int elman_rnn_info_from_safetensors(const elman_safetensors *st, const
  *  elman_rnn_info_from_safetensors() sets) the weights are rounded to
  *  float32; with ELMAN_FLOAT64 the model is a float64 one (run it with the
  *  _f64 functions) holding the file's F32, F64, F16 or BF16 values
- *  converted exactly to double.
+ *  converted exactly to double. The tensors are converted one layer and
+ *  direction at a time (elman_safetensors_tensor_read()): beyond the model,
+ *  this needs the memory of one layer's weights.
  *  @param out receives the model (free with elman_rnn_free), NULL on error.
  *  @return ELMAN_OK, the codes of elman_rnn_info_from_safetensors(), or
  *          those of elman_rnn_create(). */
@@ -216,7 +259,9 @@ ELMAN_API int elman_rnn_from_safetensors(const elman_safetensors *st, const elma
                                          elman_rnn **out, char *err, size_t err_size);
 
 /** The weights of one layer and direction in double precision, pointers
- *  into `st` (for back-ends other than elman_rnn).
+ *  into `st` (for back-ends other than elman_rnn): elman_safetensors_values()
+ *  of each tensor (for a file read from disk, converted on first use and
+ *  kept until elman_safetensors_free()).
  *  Layouts as in elman_rnn_set_weights(); b_ih and b_hh are set to NULL
  *  without bias, b_hh alone with one bias (ELMAN_BIAS_SINGLE). Any output
  *  pointer may be NULL if not wanted.
@@ -232,11 +277,19 @@ ELMAN_API int elman_rnn_weights_from_safetensors(const elman_safetensors *st,
 /** Reads a safetensors file and creates the (float32) model it holds,
  *  configured by its tensors and metadata: elman_safetensors_read(),
  *  elman_rnn_info_from_safetensors() and elman_rnn_from_safetensors().
+ *  Each tensor is converted straight from the file into the model: the
+ *  memory needed is the model's plus one layer's weights.
  *  @param prefix as for elman_rnn_info_from_safetensors() (NULL: detect).
  *  @param info   if not NULL, receives the configuration.
  *  @return ELMAN_OK or the codes of the three functions. */
 ELMAN_API int elman_rnn_load(const char *path, const char *prefix, elman_rnn **out,
                              elman_rnn_info *info, char *err, size_t err_size);
+
+/** Same as elman_rnn_load(), from `size` bytes of a safetensors file in
+ *  memory (not referenced after the call): elman_safetensors_parse() and
+ *  the same checks and conversions. */
+ELMAN_API int elman_rnn_parse(const void *data, size_t size, const char *prefix, elman_rnn **out,
+                              elman_rnn_info *info, char *err, size_t err_size);
 
 /* ------------------------------------------------------------------------ */
 /* .npy arrays                                                              */
@@ -252,7 +305,10 @@ typedef struct elman_array {
     void *data;                   /**< malloc'ed, NULL when count is 0 */
 } elman_array;
 
-/** Reads a .npy file (format versions 1.0, 2.0, 3.0): little-endian
+/** Reads a .npy file (format versions 1.0, 2.0, 3.0): the header, then the
+ *  data straight into the array (no other copy). Only regular files are
+ *  read: a device, FIFO or directory is ELMAN_ERR_IO ("is not a regular
+ *  file"), never read without end. Little-endian
  *  float32, float64, int32 or int64 ("<f4", "<f8", "<i4", "<i8"), C order.
  *  The header must be a well-formed dict with exactly the keys descr,
  *  fortran_order and shape, and the data exactly as long as it says.
@@ -273,11 +329,14 @@ ELMAN_API int elman_npy_parse(const void *data, size_t size, elman_array *out, c
 ELMAN_API void elman_array_free(elman_array *a);
 
 /** Writes a .npy file (format version 1.0, data aligned to 64 bytes, as
- *  numpy writes it) of float32 or float64 data in C order. The file is written under a
- *  temporary name in the same directory and renamed when complete, so
+ *  numpy writes it) of float32, float64, int32 or int64 data in C order
+ *  (every dtype elman_npy_read() takes: what it reads, this writes back).
+ *  The file is written under a temporary name in the same directory and
+ *  renamed when complete, so
  *  `path` is either the whole new file or untouched; on error nothing is
  *  left behind.
- *  @param dtype ELMAN_DTYPE_F32 or ELMAN_DTYPE_F64.
+ *  @param dtype ELMAN_DTYPE_F32, ELMAN_DTYPE_F64, ELMAN_DTYPE_I32 or
+ *               ELMAN_DTYPE_I64.
  *  @param ndim  0 .. ELMAN_MAX_DIMS; shape has ndim entries.
  *  @return ELMAN_OK, ELMAN_ERR_IO, ELMAN_ERR_UNSUPPORTED (dtype),
  *          ELMAN_ERR_INVALID_SIZE (ndim), ELMAN_ERR_SIZE_OVERFLOW or

@@ -53,6 +53,7 @@ single-threaded, files are written with explicit little-endian dtypes.
 
 import json
 import os
+import pickle
 import shutil
 import struct
 import sys
@@ -365,9 +366,59 @@ def write_bad():
     save("lengths_2d.npy", np.array([[4, 2]], "<i8"))
     save("lengths_huge.npy", np.array([4, 1 << 40], "<i8"))
     save("lengths_batch_first.npy", np.array([4, 1, 1, 1], "<i8"))  # X read as (B=4, T=2)
+    strict_bad(files)
     for name, data in files.items():
         with open(os.path.join(BAD, name), "wb") as f:
             f.write(data)
+
+
+def strict_bad(files):
+    """Files that a loose reader would accept or misdescribe (issue 9)."""
+    t = good_rnn_tensors(L=1)
+    t["weight_ih_l0\x00junk"] = t.pop("weight_ih_l0")
+    files["st_name_nul.safetensors"] = st_from(t)
+    files["st_meta_nul.safetensors"] = st_from(good_rnn_tensors(L=1),
+                                               {"nonlinearity": "relu\x00garbage"})
+    files["st_meta_key_nul.safetensors"] = st_from(good_rnn_tensors(L=1),
+                                                   {"batch_first\x00x": "true"})
+    t = good_rnn_tensors(L=1)
+    t["extraX"] = np.zeros(1, np.float32)
+    files["st_name_bad_utf8.safetensors"] = st_from(t).replace(b'"extraX"', b'"extra\xff"')
+    files["st_name_surrogate.safetensors"] = st_from(t).replace(b'"extraX"', b'"ext\xed\xa0\x80"')
+    one = st_from(good_rnn_tensors(L=1))
+    assert one.count(b'"shape": [4, 3]') == 1
+    files["st_shape_float.safetensors"] = one.replace(b'"shape": [4, 3]', b'"shape": [4, 3.0]')
+    files["st_shape_exponent.safetensors"] = one.replace(b'"shape": [4, 3]', b'"shape": [4, 3e0]')
+    for name, dim in (("st_shape_2p61", 1 << 61), ("st_shape_2p53_plus1", (1 << 53) + 1)):
+        hdr = {"weight_ih_l0": {"dtype": "F32", "shape": [dim], "data_offsets": [0, 4]}}
+        files[name + ".safetensors"] = st_bytes(hdr, bytes(4))
+    t = good_rnn_tensors(L=1)
+    t.update({"rnn." + k: v for k, v in good_rnn_tensors(L=1).items()})
+    files["st_prefixed_and_not.safetensors"] = st_from(t)
+    x = np.zeros((4, 2, 3), "<f4")
+    files["st_is_npy.safetensors"] = npy_raw(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 2, 3), }", x.tobytes())
+    # The starts of a torch.save() zip (its local file header) and of a
+    # legacy torch.save() pickle (protocol 2), as torch writes them.
+    files["st_is_torch_zip.safetensors"] = (b"PK\x03\x04\x00\x00\x08\x08\x00\x00" +
+                                            bytes(18) + b"archive/data.pkl" + bytes(32))
+    files["st_is_pickle.safetensors"] = pickle.dumps({"weight_ih_l0": [0.5]}, protocol=2)
+    files["st_is_onnx.safetensors"] = onnx_relu_model()
+    for kind in ("GRU", "LSTM"):
+        mod = getattr(torch.nn, kind)(3, 4)
+        files["st_%s.safetensors" % kind.lower()] = st_from(
+            {k: np.zeros(tuple(v.shape), np.float32) for k, v in mod.state_dict().items()})
+    files["npy_is_safetensors.npy"] = one
+
+
+def onnx_relu_model():
+    """A one-node ONNX model, serialized (what `elman info model.onnx` sees)."""
+    from onnx import TensorProto, helper
+    vi = helper.make_tensor_value_info
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                              [vi("x", TensorProto.FLOAT, [1])],
+                              [vi("y", TensorProto.FLOAT, [1])])
+    return helper.make_model(graph, producer_name="gen_io_data").SerializeToString()
 
 
 # ---- beyond nn.RNN: the options of `elman run` from issue 6 ----

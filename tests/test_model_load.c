@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* mkfifo */
 /* Loading an nn.RNN from safetensors: round trips against PyTorch through
  * the C API (tests/data/io, from tests/gen_io_data.py), the inferred
  * configuration, prefixes, metadata, the double-precision weights, and the
@@ -6,9 +7,12 @@
 #include "cmocka_wrap.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "elman_io.h"
 #include "iotest.h"
@@ -308,10 +312,25 @@ static void test_double_weights_and_tampering(void **state)
     assert_int_equal(elman_rnn_weights_from_safetensors(st, &info, 1, 1, &w_ih, &w_hh, &b_ih,
                                                         &b_hh, err, sizeof(err)),
                      ELMAN_OK);
+    /* A file read from disk converts nothing until asked; the values are
+     * then converted once and kept. */
     const elman_tensor *t = elman_safetensors_find(st, "weight_hh_l1_reverse");
-    assert_ptr_equal(w_hh, t->data);
-    assert_ptr_equal(w_ih, elman_safetensors_find(st, "weight_ih_l1_reverse")->data);
-    assert_ptr_equal(b_hh, elman_safetensors_find(st, "bias_hh_l1_reverse")->data);
+    assert_null(t->data);
+    const double *v;
+    assert_int_equal(elman_safetensors_values(st, t, &v, err, sizeof(err)), ELMAN_OK);
+    assert_ptr_equal(w_hh, v);
+    t = elman_safetensors_find(st, "weight_ih_l1_reverse");
+    assert_int_equal(elman_safetensors_values(st, t, &v, err, sizeof(err)), ELMAN_OK);
+    assert_ptr_equal(w_ih, v);
+    double *copy = malloc(t->count * sizeof(double));
+    assert_non_null(copy);
+    assert_int_equal(elman_safetensors_tensor_read(st, t, ELMAN_DTYPE_F64, copy, err, sizeof(err)),
+                     ELMAN_OK);
+    assert_memory_equal(copy, v, t->count * sizeof(double));
+    free(copy);
+    assert_int_equal(elman_safetensors_tensor_read(st, t, ELMAN_DTYPE_I32, &v, err, sizeof(err)),
+                     ELMAN_ERR_UNSUPPORTED);
+    assert_non_null(b_hh);
     assert_non_null(b_ih);
     assert_int_equal(elman_rnn_weights_from_safetensors(st, &info, 2, 0, &w_ih, NULL, NULL,
                                                         NULL, err, sizeof(err)),
@@ -395,6 +414,24 @@ static void test_bad_model_files(void **state)
         {"st_two_rnns", ELMAN_ERR_SHAPE, "several"},
         {"st_half_reverse", ELMAN_ERR_SHAPE, "weight_hh_l0_reverse"},
         {"st_lstm_projection", ELMAN_ERR_SHAPE, "weight_hr_l0"},
+        /* Strict reading (issue 9): each was accepted or misdescribed. */
+        {"st_name_nul", ELMAN_ERR_FORMAT, "\\u0000"},
+        {"st_meta_nul", ELMAN_ERR_FORMAT, "may not contain NUL"},
+        {"st_meta_key_nul", ELMAN_ERR_FORMAT, "may not contain NUL"},
+        {"st_name_bad_utf8", ELMAN_ERR_FORMAT, "not valid UTF-8"},
+        {"st_name_surrogate", ELMAN_ERR_FORMAT, "not valid UTF-8"},
+        {"st_shape_float", ELMAN_ERR_FORMAT, "shape entry 3.0 at byte"},
+        {"st_shape_exponent", ELMAN_ERR_FORMAT, "3e0 at byte"},
+        {"st_shape_2p61", ELMAN_ERR_FORMAT, "shape entry 2305843009213693952 exceeds 2^53"},
+        {"st_shape_2p53_plus1", ELMAN_ERR_FORMAT, "9007199254740993 exceeds 2^53"},
+        {"st_prefixed_and_not", ELMAN_ERR_SHAPE, "prefixes \"\" (none), \"rnn.\"): choose "
+                                                 "one with --prefix"},
+        {"st_is_npy", ELMAN_ERR_FORMAT, "not a safetensors file: this is a .npy array"},
+        {"st_is_torch_zip", ELMAN_ERR_FORMAT, "this is a zip archive (torch.save()"},
+        {"st_is_pickle", ELMAN_ERR_FORMAT, "this is a Python pickle"},
+        {"st_is_onnx", ELMAN_ERR_FORMAT, "this is an ONNX model"},
+        {"st_gru", ELMAN_ERR_UNSUPPORTED, "this is an nn.GRU, not an nn.RNN"},
+        {"st_lstm", ELMAN_ERR_UNSUPPORTED, "this is an nn.LSTM, not an nn.RNN"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char path[512], err[ELMAN_IO_ERROR_SIZE] = "";
@@ -408,6 +445,124 @@ static void test_bad_model_files(void **state)
             fail();
         }
     }
+}
+
+/* Devices, FIFOs and directories are refused at once, never read forever
+ * (a FIFO without a writer would block the open itself). */
+static void test_not_regular_files(void **state)
+{
+    (void)state;
+    const char *dir = it_tempdir(0);
+    char fifo[512], err[ELMAN_IO_ERROR_SIZE];
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    const char *paths[] = {"/dev/zero", "/dev/urandom", fifo, dir};
+    const char *msg[] = {"is not a regular file", "is not a regular file", "is not a regular file",
+                         "is a directory, not a regular file"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        elman_safetensors *st;
+        elman_array a;
+        elman_rnn *rnn;
+        assert_int_equal(elman_safetensors_read(paths[i], &st, err, sizeof(err)), ELMAN_ERR_IO);
+        assert_non_null(strstr(err, msg[i]));
+        assert_int_equal(elman_npy_read(paths[i], &a, err, sizeof(err)), ELMAN_ERR_IO);
+        assert_non_null(strstr(err, msg[i]));
+        assert_int_equal(elman_rnn_load(paths[i], NULL, &rnn, NULL, err, sizeof(err)),
+                         ELMAN_ERR_IO);
+        assert_non_null(strstr(err, msg[i]));
+        assert_null(rnn);
+    }
+    it_rmdir(dir);
+}
+
+/* elman_safetensors_read() reads the header only; a file cut short after
+ * it makes the conversion fail with ELMAN_ERR_IO, never read past its end. */
+static void test_file_shrinks_after_read(void **state)
+{
+    (void)state;
+    const char *dir = it_tempdir(2);
+    char src[512], path[512], err[ELMAN_IO_ERROR_SIZE];
+    snprintf(src, sizeof(src), "%s/basic.safetensors", g_dir);
+    snprintf(path, sizeof(path), "%s/m.safetensors", dir);
+    elman_safetensors *st;
+    FILE *in = fopen(src, "rb"), *out = fopen(path, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    unsigned char buf[1 << 14];
+    size_t n = fread(buf, 1, sizeof(buf), in);
+    assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+    assert_int_equal(elman_safetensors_read(path, &st, err, sizeof(err)), ELMAN_OK);
+    elman_rnn_info info;
+    assert_int_equal(elman_rnn_info_from_safetensors(st, NULL, &info, err, sizeof(err)),
+                     ELMAN_OK);
+    assert_int_equal(truncate(path, (off_t)(n - 8)), 0);
+    elman_rnn *rnn = (elman_rnn *)1;
+    assert_int_equal(elman_rnn_from_safetensors(st, &info, &rnn, err, sizeof(err)), ELMAN_ERR_IO);
+    assert_null(rnn);
+    assert_non_null(strstr(err, "shorter"));
+    int cut = 0; /* the tensors in the lost bytes */
+    for (size_t i = 0; i < elman_safetensors_count(st); i++) {
+        const double *v = (const double *)1;
+        int rc = elman_safetensors_values(st, elman_safetensors_tensor(st, i), &v, err,
+                                          sizeof(err));
+        assert_true(rc == ELMAN_OK || (rc == ELMAN_ERR_IO && v == NULL));
+        cut += rc == ELMAN_ERR_IO;
+    }
+    assert_true(cut >= 1);
+    elman_safetensors_free(st);
+    it_rmdir(dir);
+}
+
+/* Threads asking for the same tensor's values at once of a file read from
+ * disk all get the one copy (elman_safetensors_values is thread-safe). */
+typedef struct values_job {
+    const elman_safetensors *st;
+    const elman_tensor *t;
+    const double *got;
+    int rc;
+} values_job;
+
+static void *values_thread(void *arg)
+{
+    values_job *j = arg;
+    char err[ELMAN_IO_ERROR_SIZE];
+    j->rc = elman_safetensors_values(j->st, j->t, &j->got, err, sizeof(err));
+    return NULL;
+}
+
+static void test_values_from_threads(void **state)
+{
+    (void)state;
+    elman_safetensors *st = read_model("wide");
+    enum { N = 8 };
+    for (size_t i = 0; i < elman_safetensors_count(st); i++) {
+        pthread_t th[N];
+        values_job job[N];
+        for (int k = 0; k < N; k++) {
+            job[k] = (values_job){st, elman_safetensors_tensor(st, i), NULL, -1};
+            assert_int_equal(pthread_create(&th[k], NULL, values_thread, &job[k]), 0);
+        }
+        for (int k = 0; k < N; k++) {
+            assert_int_equal(pthread_join(th[k], NULL), 0);
+            assert_int_equal(job[k].rc, ELMAN_OK);
+            assert_ptr_equal(job[k].got, job[0].got);
+        }
+        assert_non_null(job[0].got);
+    }
+    elman_safetensors_free(st);
+}
+
+/* A safetensors file given where a .npy is expected says what it is. */
+static void test_npy_names_other_format(void **state)
+{
+    (void)state;
+    char path[512], err[ELMAN_IO_ERROR_SIZE] = "";
+    snprintf(path, sizeof(path), "%s/bad/npy_is_safetensors.npy", g_dir);
+    elman_array a;
+    assert_int_equal(elman_npy_read(path, &a, err, sizeof(err)), ELMAN_ERR_FORMAT);
+    assert_non_null(strstr(err, "not a .npy file: this is a safetensors file"));
 }
 
 /* Inconsistent RNN tensors built in memory. */
@@ -589,6 +744,10 @@ int main(int argc, char **argv)
     }
     g_dir = argv[1];
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_npy_names_other_format),
+        cmocka_unit_test(test_not_regular_files),
+        cmocka_unit_test(test_file_shrinks_after_read),
+        cmocka_unit_test(test_values_from_threads),
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_inferred_configuration),
         cmocka_unit_test(test_prefixes),

@@ -174,7 +174,8 @@ static const bad_case bad_cases[] = {
     {"unknown dtype", E1("\"F128\"", "[1]", "[0,16]"), OWN, 16, ELMAN_ERR_UNSUPPORTED,
      "unknown dtype \"F128\""},
     {"negative dimension", E1("\"F32\"", "[-1]", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT, NULL},
-    {"fractional dimension", E1("\"F32\"", "[1.5]", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT, NULL},
+    {"fractional dimension", E1("\"F32\"", "[1.5]", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT,
+     "shape entry 1.5 at byte"},
     {"string dimension", E1("\"F32\"", "[\"1\"]", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT, NULL},
     {"shape not an array", E1("\"F32\"", "1", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT, NULL},
     {"nine dimensions", E1("\"F32\"", "[1,1,1,1,1,1,1,1,1]", "[0,4]"), OWN, 4,
@@ -184,7 +185,8 @@ static const bad_case bad_cases[] = {
     {"dimension beyond 2^53", E1("\"F32\"", "[1e300]", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT,
      NULL},
     {"three offsets", E1("\"F32\"", "[1]", "[0,4,8]"), OWN, 8, ELMAN_ERR_FORMAT, "pair"},
-    {"negative offset", E1("\"F32\"", "[1]", "[-4,0]"), OWN, 4, ELMAN_ERR_FORMAT, "pair"},
+    {"negative offset", E1("\"F32\"", "[1]", "[-4,0]"), OWN, 4, ELMAN_ERR_FORMAT,
+     "data_offsets entry -4 at byte"},
     {"offsets reversed", E1("\"F32\"", "[1]", "[4,0]"), OWN, 4, ELMAN_ERR_FORMAT,
      "out of range"},
     {"offsets beyond the data", E1("\"F32\"", "[2]", "[0,8]"), OWN, 4, ELMAN_ERR_FORMAT,
@@ -226,7 +228,42 @@ static const bad_case bad_cases[] = {
      ELMAN_ERR_FORMAT, "twice"},
     {"missing data (truncated file)", E1("\"F32\"", "[4]", "[0,16]"), OWN, 12,
      ELMAN_ERR_FORMAT, "out of range"},
+    {"escaped NUL in a name",
+     "{\"w\\u0000x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", OWN, 4,
+     ELMAN_ERR_FORMAT, "\\u0000"},
+    {"overlong UTF-8 in a name",
+     "{\"w\xc0\xaf\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", OWN, 4,
+     ELMAN_ERR_FORMAT, "UTF-8"},
+    {"code point above U+10FFFF", "{\"w\xf4\x90\x80\x80\":{\"dtype\":\"F32\",\"shape\":[1],"
+     "\"data_offsets\":[0,4]}}", OWN, 4, ELMAN_ERR_FORMAT, "UTF-8"},
+    {"lone surrogate escape in a name",
+     "{\"w\\ud800\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", OWN, 4,
+     ELMAN_ERR_FORMAT, NULL},
+    {"dimension with a plus sign", E1("\"F32\"", "[+1]", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT,
+     NULL},
+    {"dimension 1.0", E1("\"F32\"", "[1.0]", "[0,4]"), OWN, 4, ELMAN_ERR_FORMAT,
+     "shape entry 1.0 at byte"},
 };
+
+/* What the strict reading must still accept: non-ASCII UTF-8 names, raw or
+ * escaped (\u00e9, a surrogate pair), and escaped quotes and backslashes. */
+static void test_unicode_names(void **state)
+{
+    (void)state;
+    static const char hdr[] =
+        "{\"caf\xc3\xa9\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+        "\"caf\\u00e9\\ud83d\\ude00\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]},"
+        "\"a\\\"\\\\u0000\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[8,12]}}";
+    it_buf b = it_safetensors(hdr, OWN, NULL, 12);
+    elman_safetensors *st;
+    char err[ELMAN_IO_ERROR_SIZE];
+    assert_int_equal(parse(&b, &st, err, sizeof(err)), ELMAN_OK);
+    assert_non_null(elman_safetensors_find(st, "caf\xc3\xa9"));
+    assert_non_null(elman_safetensors_find(st, "caf\xc3\xa9\xf0\x9f\x98\x80"));
+    assert_non_null(elman_safetensors_find(st, "a\"\\u0000"));
+    elman_safetensors_free(st);
+    it_free(&b);
+}
 
 static void test_bad_files(void **state)
 {
@@ -301,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_empty_and_metadata_only),
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_unicode_names),
         cmocka_unit_test(test_short_files),
         cmocka_unit_test(test_hostile_names_are_escaped),
     };

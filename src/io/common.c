@@ -1,10 +1,15 @@
 /* Shared helpers of elman_io: error messages, file reading, dtypes. */
+#define _POSIX_C_SOURCE 200809L
+
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "io_internal.h"
 
@@ -98,61 +103,70 @@ const char *io_shape_str(char *buf, size_t n, const size_t *shape, int ndim)
     return buf;
 }
 
-int io_read_file(const char *path, unsigned char **data, size_t *size, char *err,
-                 size_t err_size)
+int io_open_regular(const char *path, int *fd, uint64_t *size, char *err, size_t err_size)
 {
     char esc[256];
-    *data = NULL;
-    *size = 0;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return io_fail(err, err_size, ELMAN_ERR_IO, "%s: cannot open: %s",
-                       io_escape(esc, sizeof(esc), path, strlen(path)), strerror(errno));
-    /* The size is only a hint (pipes have none, directories a bogus one),
-     * used after a first read has succeeded: read until end of file. */
-    size_t hint = 0;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long end = ftell(f);
-        if (end > 0 && (unsigned long)end < (size_t)-1 - 1)
-            hint = (size_t)end + 1;
-        rewind(f);
-    }
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
-    int rc = ELMAN_OK;
-    while (buf != NULL) {
-        if (n == cap) {
-            size_t ncap = hint > cap ? hint : cap > ((size_t)-1) / 2 ? (size_t)-1 : cap * 2;
-            hint = 0;
-            unsigned char *nb = ncap > cap ? realloc(buf, ncap) : NULL;
-            if (nb == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap) {
-            if (ferror(f))
-                rc = io_fail(err, err_size, ELMAN_ERR_IO, "%s: cannot read: %s",
-                             io_escape(esc, sizeof(esc), path, strlen(path)), strerror(errno));
-            break; /* end of file or error */
-        }
-    }
-    fclose(f);
-    if (buf == NULL)
-        return io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "%s: out of memory reading the file",
-                       io_escape(esc, sizeof(esc), path, strlen(path)));
-    if (rc != ELMAN_OK) {
-        free(buf);
+    io_escape(esc, sizeof(esc), path, strlen(path));
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is then
+     * refused below like any file that is not regular. */
+    *fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (*fd < 0)
+        return io_fail(err, err_size, ELMAN_ERR_IO, "%s: cannot open: %s", esc, strerror(errno));
+    struct stat sb = {0};
+    if (fstat(*fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        int rc = S_ISDIR(sb.st_mode)
+                     ? io_fail(err, err_size, ELMAN_ERR_IO,
+                               "%s: cannot read: is a directory, not a regular file", esc)
+                     : io_fail(err, err_size, ELMAN_ERR_IO,
+                               "%s: is not a regular file (a device, FIFO or socket), which "
+                               "could be endless or change as it is read",
+                               esc);
+        close(*fd);
+        *fd = -1;
         return rc;
     }
-    *data = buf;
-    *size = n;
+    *size = (uint64_t)sb.st_size;
     return ELMAN_OK;
+}
+
+int io_pread_full(int fd, void *buf, size_t n, uint64_t off, char *err, size_t err_size)
+{
+    unsigned char *p = buf;
+    while (n > 0) {
+        ssize_t got = pread(fd, p, n, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return io_fail(err, err_size, ELMAN_ERR_IO, "cannot read at byte %llu: %s",
+                           (unsigned long long)off,
+                           got < 0 ? strerror(errno) : "the file is shorter than it was");
+        p += got;
+        n -= (size_t)got;
+        off += (uint64_t)got;
+    }
+    return ELMAN_OK;
+}
+
+const char *io_sniff(const unsigned char *b, size_t n)
+{
+    static const unsigned char npy[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+    if (n >= 6 && memcmp(b, npy, 6) == 0)
+        return "a .npy array (numpy)";
+    if (n >= 4 && memcmp(b, "PK\x03\x04", 4) == 0)
+        return "a zip archive (torch.save() writes these): save the state_dict with "
+               "tools/export_pytorch.py or safetensors.torch.save_file";
+    if (n >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5)
+        return "a Python pickle (torch.save() with the legacy format?): save the state_dict "
+               "with tools/export_pytorch.py or safetensors.torch.save_file";
+    /* An ONNX ModelProto starts with field 1 (ir_version, a small varint)
+     * followed by another field of ModelProto: producer_name (2),
+     * producer_version (3), domain (4), model_version (5), doc_string (6),
+     * graph (7), opset_import (8). */
+    if (n >= 3 && b[0] == 0x08 && b[1] >= 1 && b[1] < 0x40 &&
+        (b[2] == 0x12 || b[2] == 0x1a || b[2] == 0x22 || b[2] == 0x28 || b[2] == 0x32 ||
+         b[2] == 0x3a || b[2] == 0x42))
+        return "an ONNX model (protobuf)";
+    return NULL;
 }
 
 /* ---- dtypes ---- */

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "elman_io.h"
-#include "internal.h"
+#include "elman_size.h"
 
 #if defined(__GNUC__)
 #define ELMAN_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -35,11 +35,19 @@ const char *io_escape(char *buf, size_t n, const char *s, size_t len);
 /* Formats a shape as "[2, 3]" into buf. Returns buf. */
 const char *io_shape_str(char *buf, size_t n, const size_t *shape, int ndim);
 
-/* Reads a whole file into a malloc'ed buffer (*data may be NULL if the file
- * is empty). Returns ELMAN_OK, ELMAN_ERR_IO or ELMAN_ERR_OUT_OF_MEMORY with
- * a message naming the path. */
-int io_read_file(const char *path, unsigned char **data, size_t *size, char *err,
-                 size_t err_size);
+/* Opens path read-only (close-on-exec) and sets *size; refuses with
+ * ELMAN_ERR_IO what is not a regular file (devices, FIFOs, directories:
+ * endless or changing), with a message naming the path. */
+int io_open_regular(const char *path, int *fd, uint64_t *size, char *err, size_t err_size);
+
+/* Reads exactly n bytes at offset off; ELMAN_ERR_IO if the file ends first
+ * or a read fails. */
+int io_pread_full(int fd, void *buf, size_t n, uint64_t off, char *err, size_t err_size);
+
+/* What the first n bytes of a file look like when it is not the format
+ * expected ("a .npy array (numpy)", "an ONNX model (protobuf)", ...), or
+ * NULL if they look like nothing known. */
+const char *io_sniff(const unsigned char *b, size_t n);
 
 /* Little-endian loads, whatever the machine's byte order. */
 static inline uint16_t io_le16(const unsigned char *p)

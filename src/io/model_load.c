@@ -98,9 +98,6 @@ static int resolve_prefix(const elman_safetensors *st, const char *prefix, char 
                 return ELMAN_OK;
             out[n] = '\0';
         }
-    } else if (has_l0(st, "")) {
-        out[0] = '\0';
-        return ELMAN_OK;
     }
 
     /* Not found: list the prefixes the file does have. */
@@ -122,14 +119,17 @@ static int resolve_prefix(const elman_safetensors *st, const char *prefix, char 
                                      nfound > 1 ? ", " : "", pe);
         }
     }
-    if (prefix == NULL && nfound == 1 && found[0] != '\0') {
-        memcpy(out, found, sizeof(found));
+    /* Detected: an unprefixed RNN is one candidate among the others. */
+    const int bare = prefix == NULL && has_l0(st, "");
+    if (prefix == NULL && nfound + (size_t)bare == 1 && (bare || found[0] != '\0')) {
+        memcpy(out, bare ? "" : found, bare ? 1 : sizeof(found));
         return ELMAN_OK;
     }
-    if (prefix == NULL && nfound > 1)
+    if (prefix == NULL && nfound + (size_t)bare > 1)
         return io_fail(err, err_size, ELMAN_ERR_SHAPE,
-                       "the file holds several RNNs (prefixes %s): choose one with a prefix",
-                       list);
+                       "the file holds several RNNs (prefixes %s%s%s): choose one with "
+                       "--prefix (the prefix argument; \"\" for the unprefixed one)",
+                       bare ? "\"\" (none)" : "", bare ? ", " : "", list);
     if (nfound > 0)
         return io_fail(err, err_size, ELMAN_ERR_SHAPE,
                        "no tensor \"%sweight_ih_l0\": the file's RNN prefixes are %s",
@@ -257,6 +257,27 @@ static int check_tensor(const elman_tensor *t, const size_t *want, int ndim, cha
     return ELMAN_OK;
 }
 
+/* nn.GRU and nn.LSTM name their tensors as nn.RNN does, with 3 and 4 gates
+ * stacked in the rows: weight_ih (G*H, I), weight_hh (G*H, H). */
+static int check_not_gru_lstm(const elman_tensor *ih, const elman_tensor *hh, char *err,
+                              size_t err_size)
+{
+    if (ih->ndim != 2 || hh->ndim != 2 || hh->shape[1] == 0)
+        return ELMAN_OK;
+    const size_t H = hh->shape[1];
+    for (size_t g = 3; g <= 4; g++)
+        if (hh->shape[0] / g == H && hh->shape[0] % g == 0 && ih->shape[0] == hh->shape[0]) {
+            char esc[300], a[96], b[96];
+            return io_fail(err, err_size, ELMAN_ERR_UNSUPPORTED,
+                           "this is an nn.%s, not an nn.RNN (%s has shape %s and "
+                           "weight_hh_l0 %s: %zu gates of hidden_size %zu); elman runs nn.RNN",
+                           g == 3 ? "GRU" : "LSTM", esc_name(esc, sizeof(esc), ih->name),
+                           io_shape_str(a, sizeof(a), ih->shape, ih->ndim),
+                           io_shape_str(b, sizeof(b), hh->shape, hh->ndim), g, H);
+        }
+    return ELMAN_OK;
+}
+
 /* Everything about the RNN behind the exact prefix `prefix`, into info. */
 static int scan(const elman_safetensors *st, const char *prefix, elman_rnn_info *info,
                 char *err, size_t err_size)
@@ -304,6 +325,9 @@ static int scan(const elman_safetensors *st, const char *prefix, elman_rnn_info 
                        esc_name(esc, sizeof(esc), name));
     }
     char a[96];
+    int rc = check_not_gru_lstm(ih, hh, err, err_size);
+    if (rc != ELMAN_OK)
+        return rc;
     if (hh->ndim != 2 || hh->shape[0] == 0 || hh->shape[0] != hh->shape[1])
         return io_fail(err, err_size, ELMAN_ERR_SHAPE,
                        "tensor %s: shape %s, expected (hidden_size, hidden_size) with "
@@ -354,7 +378,7 @@ static int scan(const elman_safetensors *st, const char *prefix, elman_rnn_info 
                                                                : "without bias");
                 const size_t in = l == 0 ? I : (size_t)D * H;
                 const size_t want[2] = {H, k == W_IH ? in : H};
-                int rc = check_tensor(t, want, k == W_IH || k == W_HH ? 2 : 1, err, err_size);
+                rc = check_tensor(t, want, k == W_IH || k == W_HH ? 2 : 1, err, err_size);
                 if (rc != ELMAN_OK)
                     return rc;
                 if (t->dtype != dtype)
@@ -412,9 +436,10 @@ static int recheck(const elman_safetensors *st, const elman_rnn_info *info, elma
     return ELMAN_OK;
 }
 
-/* The data of one layer and direction of a checked file. */
+/* The tensors of one layer and direction of a checked file (NULL for the
+ * biases it does not have). */
 static void lookup(const elman_safetensors *st, const elman_rnn_info *file, int layer,
-                   int direction, const double **p)
+                   int direction, const elman_tensor **p)
 {
     for (int k = 0; k < N_KINDS; k++) {
         p[k] = NULL;
@@ -423,7 +448,7 @@ static void lookup(const elman_safetensors *st, const elman_rnn_info *file, int 
             continue;
         char name[ELMAN_PREFIX_MAX + 32];
         param_name(name, sizeof(name), file->prefix, k, layer, direction);
-        p[k] = elman_safetensors_find(st, name)->data; /* scan() checked it is there */
+        p[k] = elman_safetensors_find(st, name); /* scan() checked it is there */
     }
 }
 
@@ -441,9 +466,16 @@ int elman_rnn_weights_from_safetensors(const elman_safetensors *st, const elman_
         return io_fail(err, err_size, ELMAN_ERR_INVALID_INDEX,
                        "layer %d direction %d: the model has %d layers and %d directions", layer,
                        direction, file.config.num_layers, D);
-    const double *p[N_KINDS];
-    lookup(st, &file, layer, direction, p);
+    const elman_tensor *t[N_KINDS];
+    lookup(st, &file, layer, direction, t);
+    const double *p[N_KINDS] = {NULL, NULL, NULL, NULL};
     const double **out[N_KINDS] = {w_ih, w_hh, b_ih, b_hh};
+    for (int k = 0; k < N_KINDS; k++)
+        if (t[k] != NULL && out[k] != NULL) {
+            rc = elman_safetensors_values(st, t[k], &p[k], err, err_size);
+            if (rc != ELMAN_OK)
+                return rc;
+        }
     for (int k = 0; k < N_KINDS; k++)
         if (out[k] != NULL)
             *out[k] = p[k];
@@ -451,55 +483,60 @@ int elman_rnn_weights_from_safetensors(const elman_safetensors *st, const elman_
     return ELMAN_OK;
 }
 
-static float *to_float(const double *d, size_t n, float *buf)
+/* The four tensors of one layer and direction, converted to the model's
+ * type into buf (buf[k] large enough for the largest layer's). */
+static int convert_layer(const elman_safetensors *st, const elman_tensor *const *t, int dtype,
+                         void *const *buf, const void **p, char *err, size_t err_size)
 {
-    if (d == NULL)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        buf[i] = (float)d[i];
-    return buf;
+    for (int k = 0; k < N_KINDS; k++) {
+        p[k] = NULL;
+        if (t[k] == NULL)
+            continue;
+        int rc = elman_safetensors_tensor_read(st, t[k], dtype, buf[k], err, err_size);
+        if (rc != ELMAN_OK)
+            return rc;
+        p[k] = buf[k];
+    }
+    return ELMAN_OK;
 }
 
-/* Sets every layer and direction's weights: a float64 model takes the
- * file's values as they are (exact), a float32 model rounds them. */
+/* Sets every layer and direction's weights, one layer and direction at a
+ * time, converted straight from the file to the model's type: a float64
+ * model takes the values exactly, a float32 model rounds them. */
 static int set_all_weights(const elman_safetensors *st, const elman_rnn_info *file, elman_rnn *rnn,
                            int f64, char *err, size_t err_size)
 {
     const elman_config *cfg = &file->config;
     const int D = cfg->bidirectional ? 2 : 1;
-    const size_t H = (size_t)cfg->hidden_size;
+    const size_t H = (size_t)cfg->hidden_size, es = f64 ? sizeof(double) : sizeof(float);
     const size_t in_max = (size_t)cfg->input_size > (size_t)D * H ? (size_t)cfg->input_size
                                                                   : (size_t)D * H;
-    float *w_ih = NULL, *w_hh = NULL, *b_ih = NULL, *b_hh = NULL;
-    if (!f64) {
-        /* Sizes fit: elman_rnn_create() allocated more than this. */
-        w_ih = malloc(H * in_max * sizeof(float));
-        w_hh = malloc(H * H * sizeof(float));
-        b_ih = malloc(H * sizeof(float));
-        b_hh = malloc(H * sizeof(float));
-    }
+    /* Sizes fit: elman_rnn_create() allocated more than this. */
+    void *buf[N_KINDS] = {malloc(H * in_max * es), malloc(H * H * es), malloc(H * es),
+                          malloc(H * es)};
     int rc = ELMAN_OK;
-    if (!f64 && (w_ih == NULL || w_hh == NULL || b_ih == NULL || b_hh == NULL))
-        rc = io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
+    for (int k = 0; k < N_KINDS; k++)
+        if (buf[k] == NULL)
+            rc = io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
     for (int l = 0; l < cfg->num_layers && rc == ELMAN_OK; l++) {
-        const size_t in = l == 0 ? (size_t)cfg->input_size : (size_t)D * H;
         for (int d = 0; d < D && rc == ELMAN_OK; d++) {
-            const double *p[N_KINDS];
-            lookup(st, file, l, d, p);
+            const elman_tensor *t[N_KINDS];
+            const void *p[N_KINDS];
+            lookup(st, file, l, d, t);
+            rc = convert_layer(st, t, f64 ? ELMAN_DTYPE_F64 : ELMAN_DTYPE_F32, buf, p, err,
+                               err_size);
+            if (rc != ELMAN_OK)
+                break;
             if (f64)
                 rc = elman_rnn_set_weights_f64(rnn, l, d, p[W_IH], p[W_HH], p[B_IH], p[B_HH]);
             else
-                rc = elman_rnn_set_weights(rnn, l, d, to_float(p[W_IH], H * in, w_ih),
-                                           to_float(p[W_HH], H * H, w_hh),
-                                           to_float(p[B_IH], H, b_ih), to_float(p[B_HH], H, b_hh));
+                rc = elman_rnn_set_weights(rnn, l, d, p[W_IH], p[W_HH], p[B_IH], p[B_HH]);
             if (rc != ELMAN_OK)
                 rc = io_fail(err, err_size, rc, "cannot set the weights: %s", elman_strerror(rc));
         }
     }
-    free(w_ih);
-    free(w_hh);
-    free(b_ih);
-    free(b_hh);
+    for (int k = 0; k < N_KINDS; k++)
+        free(buf[k]);
     return rc;
 }
 
@@ -528,6 +565,19 @@ int elman_rnn_from_safetensors(const elman_safetensors *st, const elman_rnn_info
     return ELMAN_OK;
 }
 
+/* Configuration and model of a parsed file (elman_rnn_load, _parse). */
+static int load_parsed(elman_safetensors *st, const char *prefix, elman_rnn **out,
+                       elman_rnn_info *info, char *err, size_t err_size)
+{
+    elman_rnn_info local;
+    elman_rnn_info *inf = info != NULL ? info : &local;
+    int rc = elman_rnn_info_from_safetensors(st, prefix, inf, err, err_size);
+    if (rc == ELMAN_OK)
+        rc = elman_rnn_from_safetensors(st, inf, out, err, err_size);
+    elman_safetensors_free(st);
+    return rc;
+}
+
 int elman_rnn_load(const char *path, const char *prefix, elman_rnn **out, elman_rnn_info *info,
                    char *err, size_t err_size)
 {
@@ -539,11 +589,20 @@ int elman_rnn_load(const char *path, const char *prefix, elman_rnn **out, elman_
     int rc = elman_safetensors_read(path, &st, err, err_size);
     if (rc != ELMAN_OK)
         return rc;
-    elman_rnn_info local;
-    elman_rnn_info *inf = info != NULL ? info : &local;
-    rc = elman_rnn_info_from_safetensors(st, prefix, inf, err, err_size);
-    if (rc == ELMAN_OK)
-        rc = elman_rnn_from_safetensors(st, inf, out, err, err_size);
-    elman_safetensors_free(st);
+    rc = load_parsed(st, prefix, out, info, err, err_size);
     return rc == ELMAN_OK ? rc : io_context(err, err_size, rc, path);
+}
+
+int elman_rnn_parse(const void *data, size_t size, const char *prefix, elman_rnn **out,
+                    elman_rnn_info *info, char *err, size_t err_size)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL)
+        return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
+    elman_safetensors *st;
+    int rc = elman_safetensors_parse(data, size, &st, err, err_size);
+    if (rc != ELMAN_OK)
+        return rc;
+    return load_parsed(st, prefix, out, info, err, err_size);
 }

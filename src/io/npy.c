@@ -11,12 +11,15 @@
  * here; it accepts exactly what numpy's own reader accepts for these dtypes
  * (a dict with the keys descr, fortran_order and shape, nothing else).
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "io_internal.h"
 
@@ -228,6 +231,105 @@ void elman_array_free(elman_array *a)
     memset(a, 0, sizeof(*a));
 }
 
+/* Where a .npy file's parts are and what its header says. */
+typedef struct npy_layout {
+    size_t pre, hlen; /* the header text is at pre, the data at pre + hlen */
+    npy_header h;
+    int dtype;
+    size_t count, bytes;
+} npy_layout;
+
+/* Magic, version and header length, from the first n bytes b of a file of
+ * `size` bytes (n = min(size, 12)). */
+static int read_prefix(const unsigned char *b, size_t n, uint64_t size, npy_layout *l, char *err,
+                       size_t err_size)
+{
+    if (n < 10 || memcmp(b, MAGIC, sizeof(MAGIC)) != 0) {
+        const char *like = io_sniff(b, n);
+        if (like == NULL && n >= 9 && b[8] == '{')
+            like = "a safetensors file";
+        if (like != NULL)
+            return io_fail(err, err_size, ELMAN_ERR_FORMAT, "not a .npy file: this is %s", like);
+        return io_fail(err, err_size, ELMAN_ERR_FORMAT, "not a .npy file (bad magic)");
+    }
+    const int major = b[6], minor = b[7];
+    if (major == 1 && minor == 0) {
+        l->pre = 10;
+        l->hlen = io_le16(b + 8);
+    } else if ((major == 2 || major == 3) && minor == 0) {
+        l->pre = 12;
+        if (n < l->pre)
+            return io_fail(err, err_size, ELMAN_ERR_FORMAT, "truncated .npy header");
+        l->hlen = (size_t)io_le32(b + 8); /* size_t has at least 32 bits here */
+    } else {
+        return io_fail(err, err_size, ELMAN_ERR_UNSUPPORTED,
+                       ".npy format version %d.%d is not supported (1.0, 2.0, 3.0)", major,
+                       minor);
+    }
+    if (l->hlen > size - l->pre)
+        return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                       "header length %zu exceeds the %llu bytes after it (truncated file?)",
+                       l->hlen, (unsigned long long)(size - l->pre));
+    return ELMAN_OK;
+}
+
+/* The header text (l->hlen bytes) and the data it implies, which must be
+ * exactly the rest of the file's `size` bytes. */
+static int read_dict(const char *text, uint64_t size, npy_layout *l, char *err, size_t err_size)
+{
+    npy_header *h = &l->h;
+    memset(h, 0, sizeof(*h));
+    int rc = parse_header(text, l->hlen, h, err, err_size);
+    if (rc == ELMAN_OK)
+        rc = dtype_from_descr(h->descr, &l->dtype, err, err_size);
+    if (rc != ELMAN_OK)
+        return rc;
+    size_t big = 0;
+    l->count = 1;
+    for (int i = 0; i < h->ndim; i++) {
+        if (!elman_mul_size(l->count, h->shape[i], &l->count))
+            return io_fail(err, err_size, ELMAN_ERR_FORMAT, "the header's shape is too large");
+        big += h->shape[i] > 1;
+    }
+    /* Fortran order is the same memory as C order when at most one
+     * dimension exceeds 1; anything else would need a transpose. */
+    if (h->fortran && big > 1)
+        return io_fail(err, err_size, ELMAN_ERR_UNSUPPORTED,
+                       "Fortran-order arrays are not supported; save a C-order array "
+                       "(numpy.ascontiguousarray)");
+    char shp[128];
+    io_shape_str(shp, sizeof(shp), h->shape, h->ndim);
+    if (!elman_mul_size(l->count, elman_dtype_size(l->dtype), &l->bytes))
+        return io_fail(err, err_size, ELMAN_ERR_FORMAT, "the header's shape %s is too large",
+                       shp);
+    const uint64_t have = size - l->pre - l->hlen;
+    if ((uint64_t)l->bytes != have)
+        return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                       "the header's shape %s of '%s' needs %zu data bytes, the file holds %llu%s",
+                       shp, h->descr, l->bytes, (unsigned long long)have,
+                       l->bytes > have ? " (truncated file?)" : "");
+    return ELMAN_OK;
+}
+
+/* Hands the data (little-endian in the file) to out in the machine's
+ * byte order. */
+static void fill(const npy_layout *l, unsigned char *data, elman_array *out)
+{
+    const size_t es = elman_dtype_size(l->dtype);
+    if (!host_is_little_endian())
+        for (size_t i = 0; i < l->count; i++)
+            for (size_t k = 0; k < es / 2; k++) {
+                unsigned char t = data[i * es + k];
+                data[i * es + k] = data[i * es + es - 1 - k];
+                data[i * es + es - 1 - k] = t;
+            }
+    out->dtype = l->dtype;
+    out->ndim = l->h.ndim;
+    memcpy(out->shape, l->h.shape, sizeof(out->shape));
+    out->count = l->count;
+    out->data = data;
+}
+
 int elman_npy_parse(const void *data, size_t size, elman_array *out, char *err, size_t err_size)
 {
     if (out != NULL)
@@ -235,83 +337,57 @@ int elman_npy_parse(const void *data, size_t size, elman_array *out, char *err, 
     if (out == NULL || (data == NULL && size != 0))
         return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
     const unsigned char *b = data;
-    if (size < 10 || memcmp(b, MAGIC, sizeof(MAGIC)) != 0)
-        return io_fail(err, err_size, ELMAN_ERR_FORMAT, "not a .npy file (bad magic)");
-    const int major = b[6], minor = b[7];
-    size_t pre, hlen;
-    if (major == 1 && minor == 0) {
-        pre = 10;
-        hlen = io_le16(b + 8);
-    } else if ((major == 2 || major == 3) && minor == 0) {
-        pre = 12;
-        if (size < pre)
-            return io_fail(err, err_size, ELMAN_ERR_FORMAT, "truncated .npy header");
-        hlen = (size_t)io_le32(b + 8); /* size_t has at least 32 bits here */
-    } else {
-        return io_fail(err, err_size, ELMAN_ERR_UNSUPPORTED,
-                       ".npy format version %d.%d is not supported (1.0, 2.0, 3.0)", major,
-                       minor);
-    }
-    if (hlen > size - pre)
-        return io_fail(err, err_size, ELMAN_ERR_FORMAT,
-                       "header length %zu exceeds the %zu bytes after it (truncated file?)",
-                       hlen, size - pre);
-
-    npy_header h;
-    memset(&h, 0, sizeof(h));
-    int rc = parse_header((const char *)b + pre, hlen, &h, err, err_size);
+    npy_layout l;
+    int rc = read_prefix(b, size < 12 ? size : 12, size, &l, err, err_size);
+    if (rc == ELMAN_OK)
+        rc = read_dict((const char *)b + l.pre, size, &l, err, err_size);
     if (rc != ELMAN_OK)
         return rc;
-    int dtype = -1;
-    rc = dtype_from_descr(h.descr, &dtype, err, err_size);
-    if (rc != ELMAN_OK)
-        return rc;
-
-    size_t count = 1, bytes, big = 0;
-    for (int i = 0; i < h.ndim; i++) {
-        if (!elman_mul_size(count, h.shape[i], &count))
-            return io_fail(err, err_size, ELMAN_ERR_FORMAT, "the header's shape is too large");
-        big += h.shape[i] > 1;
-    }
-    /* Fortran order is the same memory as C order when at most one
-     * dimension exceeds 1; anything else would need a transpose. */
-    if (h.fortran && big > 1)
-        return io_fail(err, err_size, ELMAN_ERR_UNSUPPORTED,
-                       "Fortran-order arrays are not supported; save a C-order array "
-                       "(numpy.ascontiguousarray)");
-    const size_t es = elman_dtype_size(dtype);
-    char shp[128];
-    io_shape_str(shp, sizeof(shp), h.shape, h.ndim);
-    if (!elman_mul_size(count, es, &bytes))
-        return io_fail(err, err_size, ELMAN_ERR_FORMAT, "the header's shape %s is too large",
-                       shp);
-    const size_t have = size - pre - hlen;
-    if (bytes != have)
-        return io_fail(err, err_size, ELMAN_ERR_FORMAT,
-                       "the header's shape %s of '%s' needs %zu data bytes, the file holds %zu%s",
-                       shp, h.descr, bytes, have, bytes > have ? " (truncated file?)" : "");
-
-    void *buf = NULL;
-    if (count > 0) {
-        buf = malloc(bytes);
+    unsigned char *buf = NULL;
+    if (l.count > 0) {
+        buf = malloc(l.bytes);
         if (buf == NULL)
             return io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
-        const unsigned char *src = b + pre + hlen;
-        if (host_is_little_endian()) {
-            memcpy(buf, src, bytes);
-        } else {
-            unsigned char *dst = buf;
-            for (size_t i = 0; i < count; i++)
-                for (size_t k = 0; k < es; k++)
-                    dst[i * es + k] = src[i * es + es - 1 - k];
+        memcpy(buf, b + l.pre + l.hlen, l.bytes);
+    }
+    fill(&l, buf, out);
+    io_ok(err, err_size);
+    return ELMAN_OK;
+}
+
+/* Reads the open regular file fd of `size` bytes: the header, then the
+ * data straight into the array (no copy of the file is held). */
+static int read_open_file(int fd, uint64_t size, elman_array *out, char *err, size_t err_size)
+{
+    unsigned char head[12];
+    const size_t n = size < sizeof(head) ? (size_t)size : sizeof(head);
+    npy_layout l;
+    int rc = io_pread_full(fd, head, n, 0, err, err_size);
+    if (rc == ELMAN_OK)
+        rc = read_prefix(head, n, size, &l, err, err_size);
+    if (rc != ELMAN_OK)
+        return rc;
+    char *text = malloc(l.hlen ? l.hlen : 1);
+    if (text == NULL)
+        return io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
+    rc = io_pread_full(fd, text, l.hlen, l.pre, err, err_size);
+    if (rc == ELMAN_OK)
+        rc = read_dict(text, size, &l, err, err_size);
+    free(text);
+    if (rc != ELMAN_OK)
+        return rc;
+    unsigned char *buf = NULL;
+    if (l.count > 0) {
+        buf = malloc(l.bytes);
+        if (buf == NULL)
+            return io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
+        rc = io_pread_full(fd, buf, l.bytes, l.pre + l.hlen, err, err_size);
+        if (rc != ELMAN_OK) {
+            free(buf);
+            return rc;
         }
     }
-    out->dtype = dtype;
-    out->ndim = h.ndim;
-    memcpy(out->shape, h.shape, sizeof(out->shape));
-    out->count = count;
-    out->data = buf;
-    io_ok(err, err_size);
+    fill(&l, buf, out);
     return ELMAN_OK;
 }
 
@@ -321,14 +397,17 @@ int elman_npy_read(const char *path, elman_array *out, char *err, size_t err_siz
         memset(out, 0, sizeof(*out));
     if (path == NULL || out == NULL)
         return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
-    unsigned char *data;
-    size_t size;
-    int rc = io_read_file(path, &data, &size, err, err_size);
+    int fd;
+    uint64_t size;
+    int rc = io_open_regular(path, &fd, &size, err, err_size);
     if (rc != ELMAN_OK)
         return rc;
-    rc = elman_npy_parse(data, size, out, err, err_size);
-    free(data);
-    return rc == ELMAN_OK ? rc : io_context(err, err_size, rc, path);
+    rc = read_open_file(fd, size, out, err, err_size);
+    close(fd);
+    if (rc != ELMAN_OK)
+        return io_context(err, err_size, rc, path);
+    io_ok(err, err_size);
+    return ELMAN_OK;
 }
 
 int elman_array_to_float(const elman_array *a, float *out, char *err, size_t err_size)
@@ -385,9 +464,12 @@ int elman_npy_write(const char *path, int dtype, int ndim, const size_t *shape,
     if (path == NULL || (shape == NULL && ndim > 0))
         return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
     io_escape(esc, sizeof(esc), path, strlen(path));
-    if (dtype != ELMAN_DTYPE_F32 && dtype != ELMAN_DTYPE_F64)
+    static const char *const descr[] = {[ELMAN_DTYPE_F32] = "f4", [ELMAN_DTYPE_F64] = "f8",
+                                         [ELMAN_DTYPE_I32] = "i4", [ELMAN_DTYPE_I64] = "i8"};
+    if (dtype != ELMAN_DTYPE_F32 && dtype != ELMAN_DTYPE_F64 && dtype != ELMAN_DTYPE_I32 &&
+        dtype != ELMAN_DTYPE_I64)
         return io_fail(err, err_size, ELMAN_ERR_UNSUPPORTED,
-                       "%s: only float32 and float64 arrays can be written", esc);
+                       "%s: only float32, float64, int32 and int64 arrays can be written", esc);
     if (ndim < 0 || ndim > ELMAN_MAX_DIMS)
         return io_fail(err, err_size, ELMAN_ERR_INVALID_SIZE, "%s: %d dimensions", esc, ndim);
     const size_t es = elman_dtype_size(dtype);
@@ -404,7 +486,7 @@ int elman_npy_write(const char *path, int dtype, int ndim, const size_t *shape,
      * of 64 bytes, as numpy writes it. */
     char dict[512];
     int len = snprintf(dict, sizeof(dict), "{'descr': '<%s', 'fortran_order': False, 'shape': (",
-                       dtype == ELMAN_DTYPE_F32 ? "f4" : "f8");
+                       descr[dtype]);
     for (int i = 0; i < ndim; i++)
         len += snprintf(dict + len, sizeof(dict) - (size_t)len, i ? ", %zu" : "%zu", shape[i]);
     len += snprintf(dict + len, sizeof(dict) - (size_t)len, "%s), }", ndim == 1 ? "," : "");

@@ -14,11 +14,15 @@
  * that every later consumer (float32 today, float64 later) reads the same
  * exact values.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 
@@ -31,6 +35,7 @@
 typedef struct st_entry {
     elman_tensor t; /* t.name and t.data owned */
     uint64_t begin, end;
+    _Atomic(double *) values; /* elman_safetensors_values() of a read file */
 } st_entry;
 
 typedef struct st_meta {
@@ -42,6 +47,10 @@ struct elman_safetensors {
     st_entry *entries; /* sorted by name */
     size_t meta_count;
     st_meta *meta; /* sorted by key */
+    /* Where the data is: a copy (parsed from memory) or the open file. */
+    unsigned char *mem;
+    int fd;              /* -1 if none */
+    uint64_t data_start; /* offset of the data in the file */
 };
 
 void elman_safetensors_free(elman_safetensors *st)
@@ -51,6 +60,7 @@ void elman_safetensors_free(elman_safetensors *st)
     for (size_t i = 0; i < st->count; i++) {
         free((char *)st->entries[i].t.name);
         free((double *)st->entries[i].t.data);
+        free(atomic_load(&st->entries[i].values));
     }
     for (size_t i = 0; i < st->meta_count; i++) {
         free(st->meta[i].key);
@@ -58,6 +68,9 @@ void elman_safetensors_free(elman_safetensors *st)
     }
     free(st->entries);
     free(st->meta);
+    free(st->mem);
+    if (st->fd >= 0)
+        close(st->fd);
     free(st);
 }
 
@@ -278,7 +291,8 @@ static int check_coverage(parse_ctx *c, elman_safetensors *st, uint64_t data_siz
     return rc;
 }
 
-static int convert(parse_ctx *c, elman_safetensors *st, const unsigned char *data)
+/* Fills every floating-point tensor's data (elman_safetensors_parse). */
+static int convert(parse_ctx *c, elman_safetensors *st)
 {
     for (size_t i = 0; i < st->count; i++) {
         st_entry *e = &st->entries[i];
@@ -291,7 +305,7 @@ static int convert(parse_ctx *c, elman_safetensors *st, const unsigned char *dat
         if (d == NULL)
             return io_fail(c->err, c->err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
         const size_t es = elman_dtype_size(e->t.dtype);
-        const unsigned char *p = data + e->begin;
+        const unsigned char *p = st->mem + e->begin;
         for (size_t j = 0; j < e->t.count; j++)
             d[j] = io_load_real(e->t.dtype, p + j * es);
         e->t.data = d;
@@ -354,41 +368,167 @@ static int parse_header(parse_ctx *c, const cJSON *root, uint64_t data_size,
     return check_coverage(c, st, data_size);
 }
 
-int elman_safetensors_parse(const void *data, size_t size, elman_safetensors **out, char *err,
-                            size_t err_size)
+/* Length of the UTF-8 sequence at p (at most n bytes), 0 if invalid:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_len(const unsigned char *p, size_t n)
 {
-    if (out != NULL)
-        *out = NULL;
-    if (out == NULL || (data == NULL && size != 0))
-        return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
-    const unsigned char *bytes = data;
+    const unsigned c = p[0];
+    size_t len;
+    unsigned cp, min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, cp = c & 0x1f, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, cp = c & 0x0f, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, cp = c & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* A number token at p (end e) must be a plain non-negative integer of at
+ * most 2^53: every number of a safetensors header is a shape entry or an
+ * offset. `key` is the key the number belongs to. */
+static int check_number(const char *p, const char *e, size_t at, const char *key, char *err,
+                        size_t err_size)
+{
+    const char *q = p;
+    while (q < e && *q >= '0' && *q <= '9')
+        q++;
+    size_t len = (size_t)(q - p);
+    while (q < e && (*q == '-' || *q == '+' || *q == '.' || *q == 'e' || *q == 'E' ||
+                     (*q >= '0' && *q <= '9')))
+        q++;
+    char text[40], esc[48];
+    io_escape(text, sizeof(text), p, (size_t)(q - p));
+    const char *what = strcmp(key, "shape") == 0          ? "shape entry"
+                       : strcmp(key, "data_offsets") == 0 ? "data_offsets entry"
+                                                          : "number";
+    if (len == 0 || q != p + len)
+        return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                       "%s %s at byte %zu of the header is not a JSON integer (shapes and "
+                       "data_offsets hold integers, without '.', exponent or sign)",
+                       what, text, at);
+    /* 2^53 = 9007199254740992 has 16 digits; a leading zero is no JSON. */
+    if (len > 16 || (len == 16 && memcmp(p, "9007199254740992", 16) > 0)) {
+        snprintf(esc, sizeof(esc), "%s", text);
+        return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                       "%s %s exceeds 2^53 (9007199254740992), the largest integer a "
+                       "safetensors header holds exactly",
+                       what, esc);
+    }
+    return ELMAN_OK;
+}
+
+/* Scans the JSON text of the header before cJSON sees it: it must be
+ * UTF-8, and no string may hold the escape \u0000 (cJSON would decode it
+ * into a C string that ends early: "weight_ih_l0\u0000junk" would read as
+ * weight_ih_l0). Numbers are checked by check_number(). */
+static int check_header_text(const char *h, size_t n, char *err, size_t err_size)
+{
+    const unsigned char *u = (const unsigned char *)h;
+    char key[16] = "", last[16] = "";
+    size_t klen = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_len(u + i, n - i);
+        if (len == 0)
+            return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                           "the header is not valid UTF-8 (byte %zu): tensor names and "
+                           "metadata must be UTF-8",
+                           i);
+        if (in_str) {
+            if (h[i] == '"') {
+                in_str = 0;
+                memcpy(last, key, sizeof(key));
+            } else if (h[i] == '\\' && i + 1 < n) {
+                if (h[i + 1] == 'u' && n - i >= 6 && memcmp(h + i + 2, "0000", 4) == 0)
+                    return io_fail(err, err_size, ELMAN_ERR_FORMAT,
+                                   "a string of the header holds \\u0000 (byte %zu): tensor "
+                                   "names and metadata may not contain NUL characters",
+                                   i);
+                len = 2;
+            } else if (klen + 1 < sizeof(key)) {
+                key[klen++] = h[i];
+                key[klen] = '\0';
+            }
+        } else if (h[i] == '"') {
+            in_str = 1;
+            klen = 0;
+            key[0] = '\0';
+        } else if (h[i] == '-' || (h[i] >= '0' && h[i] <= '9')) {
+            const char *p = h + i;
+            int rc = check_number(p, h + n, i, last, err, err_size);
+            if (rc != ELMAN_OK)
+                return rc;
+            while (i < n && h[i] >= '0' && h[i] <= '9')
+                i++;
+            continue;
+        }
+        i += len;
+    }
+    return ELMAN_OK;
+}
+
+/* Checks the 8-byte header length n of a file of `size` bytes whose first
+ * bytes are start[0 .. start_n) (at least min(size, 9) of them). */
+static int check_length(const unsigned char *start, size_t start_n, uint64_t size, uint64_t *n,
+                        char *err, size_t err_size)
+{
     if (size < 8)
         return io_fail(err, err_size, ELMAN_ERR_FORMAT,
-                       "%zu bytes: too short for a safetensors file (8-byte header length)",
-                       size);
-    const uint64_t n = io_le64(bytes);
-    if (n > MAX_HEADER)
+                       "%llu bytes: too short for a safetensors file (8-byte header length)",
+                       (unsigned long long)size);
+    *n = io_le64(start);
+    const int brace = start_n > 8 && start[8] == '{';
+    if (*n > MAX_HEADER || *n > size - 8 || *n < 2 || !brace) {
+        const char *like = io_sniff(start, start_n);
+        if (like != NULL)
+            return io_fail(err, err_size, ELMAN_ERR_FORMAT, "not a safetensors file: this is %s",
+                           like);
+    }
+    if (*n > MAX_HEADER)
         return io_fail(err, err_size, ELMAN_ERR_FORMAT,
-                       "header length %llu is absurd (more than %llu bytes)",
-                       (unsigned long long)n, (unsigned long long)MAX_HEADER);
-    if (n > size - 8)
+                       "header length %llu is absurd (more than %llu bytes; not a safetensors "
+                       "file?)",
+                       (unsigned long long)*n, (unsigned long long)MAX_HEADER);
+    if (*n > size - 8)
         return io_fail(err, err_size, ELMAN_ERR_FORMAT,
-                       "header length %llu exceeds the %zu bytes after it (truncated file?)",
-                       (unsigned long long)n, size - 8);
-    const char *hdr = (const char *)bytes + 8;
-    if (n < 2 || hdr[0] != '{')
+                       "header length %llu exceeds the %llu bytes after it (truncated file?)",
+                       (unsigned long long)*n, (unsigned long long)(size - 8));
+    if (*n < 2 || !brace)
         return io_fail(err, err_size, ELMAN_ERR_FORMAT,
                        "the header does not start with '{' (not a safetensors file?)");
-    if (memchr(hdr, '\0', (size_t)n) != NULL)
-        return io_fail(err, err_size, ELMAN_ERR_FORMAT, "the header contains a NUL byte");
+    return ELMAN_OK;
+}
 
+/* Parses the n bytes of header text of a file with data_size bytes of
+ * data into a new *out (nothing converted, no data source yet). */
+static int parse_text(const char *hdr, size_t n, uint64_t data_size, elman_safetensors **out,
+                      char *err, size_t err_size)
+{
+    if (memchr(hdr, '\0', n) != NULL)
+        return io_fail(err, err_size, ELMAN_ERR_FORMAT, "the header contains a NUL byte");
+    int rc = check_header_text(hdr, n, err, err_size);
+    if (rc != ELMAN_OK)
+        return rc;
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(hdr, (size_t)n, &end, 0);
+    cJSON *root = cJSON_ParseWithLengthOpts(hdr, n, &end, 0);
     if (root == NULL) {
         size_t at = end != NULL && end >= hdr && end <= hdr + n ? (size_t)(end - hdr) : 0;
         return io_fail(err, err_size, ELMAN_ERR_FORMAT,
-                       "the header is not valid JSON (error at byte %zu of %llu)", at,
-                       (unsigned long long)n);
+                       "the header is not valid JSON (error at byte %zu of %zu)", at, n);
     }
     for (const char *p = end; p < hdr + n; p++)
         if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
@@ -397,18 +537,47 @@ int elman_safetensors_parse(const void *data, size_t size, elman_safetensors **o
                            "the header has bytes after its JSON object (at byte %zu)",
                            (size_t)(p - hdr));
         }
-
     elman_safetensors *st = calloc(1, sizeof(*st));
     if (st == NULL) {
         cJSON_Delete(root);
         return io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
     }
+    st->fd = -1;
     parse_ctx c = {err, err_size, ""};
-    const uint64_t data_size = (uint64_t)size - 8 - n;
-    int rc = parse_header(&c, root, data_size, st);
+    rc = parse_header(&c, root, data_size, st);
     cJSON_Delete(root);
-    if (rc == ELMAN_OK)
-        rc = convert(&c, st, bytes + 8 + n);
+    if (rc != ELMAN_OK) {
+        elman_safetensors_free(st);
+        return rc;
+    }
+    *out = st;
+    return ELMAN_OK;
+}
+
+int elman_safetensors_parse(const void *data, size_t size, elman_safetensors **out, char *err,
+                            size_t err_size)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || (data == NULL && size != 0))
+        return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
+    const unsigned char *bytes = data;
+    uint64_t n;
+    int rc = check_length(bytes, size, size, &n, err, err_size);
+    if (rc != ELMAN_OK)
+        return rc;
+    elman_safetensors *st;
+    rc = parse_text((const char *)bytes + 8, (size_t)n, size - 8 - n, &st, err, err_size);
+    if (rc != ELMAN_OK)
+        return rc;
+    /* The caller's bytes are not kept: copy the data, convert it. */
+    const size_t data_size = size - 8 - (size_t)n;
+    st->mem = malloc(data_size ? data_size : 1);
+    if (st->mem != NULL)
+        memcpy(st->mem, bytes + 8 + n, data_size);
+    parse_ctx c = {err, err_size, ""};
+    rc = st->mem == NULL ? io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory")
+                         : convert(&c, st);
     if (rc != ELMAN_OK) {
         elman_safetensors_free(st);
         return rc;
@@ -418,6 +587,33 @@ int elman_safetensors_parse(const void *data, size_t size, elman_safetensors **o
     return ELMAN_OK;
 }
 
+/* Reads the header of the open regular file fd (size bytes) and keeps fd
+ * as the source of the tensors' data. */
+static int read_open_file(int fd, uint64_t size, elman_safetensors **out, char *err,
+                          size_t err_size)
+{
+    unsigned char start[64];
+    const size_t k = size < sizeof(start) ? (size_t)size : sizeof(start);
+    int rc = io_pread_full(fd, start, k, 0, err, err_size);
+    uint64_t n = 0;
+    if (rc == ELMAN_OK)
+        rc = check_length(start, k, size, &n, err, err_size);
+    if (rc != ELMAN_OK)
+        return rc;
+    char *hdr = malloc((size_t)n);
+    if (hdr == NULL)
+        return io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
+    rc = io_pread_full(fd, hdr, (size_t)n, 8, err, err_size);
+    if (rc == ELMAN_OK)
+        rc = parse_text(hdr, (size_t)n, size - 8 - n, out, err, err_size);
+    free(hdr);
+    if (rc == ELMAN_OK) {
+        (*out)->fd = fd;
+        (*out)->data_start = 8 + n;
+    }
+    return rc;
+}
+
 int elman_safetensors_read(const char *path, elman_safetensors **out, char *err,
                            size_t err_size)
 {
@@ -425,15 +621,118 @@ int elman_safetensors_read(const char *path, elman_safetensors **out, char *err,
         *out = NULL;
     if (path == NULL || out == NULL)
         return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
-    unsigned char *data;
-    size_t size;
-    int rc = io_read_file(path, &data, &size, err, err_size);
+    uint64_t size;
+    int fd;
+    int rc = io_open_regular(path, &fd, &size, err, err_size);
     if (rc != ELMAN_OK)
         return rc;
-    rc = elman_safetensors_parse(data, size, out, err, err_size);
-    free(data);
-    if (rc != ELMAN_OK)
+    rc = read_open_file(fd, size, out, err, err_size);
+    if (rc != ELMAN_OK) {
+        close(fd);
         return io_context(err, err_size, rc, path);
+    }
+    io_ok(err, err_size);
+    return ELMAN_OK;
+}
+
+/* The entry of a tensor of st (t points into st->entries). */
+static st_entry *entry_of(const elman_safetensors *st, const elman_tensor *t)
+{
+    for (size_t lo = 0, hi = st->count; lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(st->entries[mid].t.name, t->name);
+        if (c == 0)
+            return &st->entries[mid].t == t ? &st->entries[mid] : NULL;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* n bytes of data at offset off (from the start of the data), from the
+ * caller's copy or the file. */
+static int data_bytes(const elman_safetensors *st, uint64_t off, unsigned char *buf, size_t n,
+                      char *err, size_t err_size)
+{
+    if (st->mem != NULL) {
+        memcpy(buf, st->mem + off, n);
+        return ELMAN_OK;
+    }
+    return io_pread_full(st->fd, buf, n, st->data_start + off, err, err_size);
+}
+
+int elman_safetensors_tensor_read(const elman_safetensors *st, const elman_tensor *t, int dtype,
+                                  void *out, char *err, size_t err_size)
+{
+    if (st == NULL || t == NULL || (out == NULL && t->count > 0))
+        return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
+    const st_entry *e = entry_of(st, t);
+    if (e == NULL)
+        return io_fail(err, err_size, ELMAN_ERR_INVALID_INDEX, "the tensor is not of this file");
+    if (dtype != ELMAN_DTYPE_F32 && dtype != ELMAN_DTYPE_F64)
+        return io_fail(err, err_size, ELMAN_ERR_UNSUPPORTED,
+                       "values are converted to F32 or F64, not %s", elman_dtype_name(dtype));
+    if (!io_dtype_is_real(t->dtype))
+        return io_fail(err, err_size, ELMAN_ERR_UNSUPPORTED,
+                       "tensor of dtype %s: only F32, F64, F16 and BF16 tensors are converted",
+                       elman_dtype_name(t->dtype));
+    /* Chunks of whole elements, converted as they arrive: no copy of the
+     * tensor's bytes is ever held. */
+    unsigned char chunk[1 << 16];
+    const size_t es = elman_dtype_size(t->dtype), per = sizeof(chunk) / es;
+    for (size_t i = 0; i < t->count; i += per) {
+        const size_t m = t->count - i < per ? t->count - i : per;
+        int rc = data_bytes(st, e->begin + (uint64_t)i * es, chunk, m * es, err, err_size);
+        if (rc != ELMAN_OK)
+            return rc;
+        for (size_t j = 0; j < m; j++) {
+            const double v = io_load_real(t->dtype, chunk + j * es);
+            if (dtype == ELMAN_DTYPE_F32)
+                ((float *)out)[i + j] = (float)v;
+            else
+                ((double *)out)[i + j] = v;
+        }
+    }
+    io_ok(err, err_size);
+    return ELMAN_OK;
+}
+
+int elman_safetensors_values(const elman_safetensors *st, const elman_tensor *t,
+                             const double **values, char *err, size_t err_size)
+{
+    if (values != NULL)
+        *values = NULL;
+    if (st == NULL || t == NULL || values == NULL)
+        return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
+    st_entry *e = entry_of(st, t);
+    if (e == NULL)
+        return io_fail(err, err_size, ELMAN_ERR_INVALID_INDEX, "the tensor is not of this file");
+    if (t->data != NULL || t->count == 0) {
+        *values = t->data;
+        io_ok(err, err_size);
+        return ELMAN_OK;
+    }
+    double *mine = atomic_load(&e->values);
+    if (mine == NULL) {
+        size_t bytes;
+        if (!elman_mul_size(t->count, sizeof(double), &bytes))
+            return io_fail(err, err_size, ELMAN_ERR_SIZE_OVERFLOW, "tensor too large");
+        mine = malloc(bytes);
+        if (mine == NULL)
+            return io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
+        int rc = elman_safetensors_tensor_read(st, t, ELMAN_DTYPE_F64, mine, err, err_size);
+        double *expected = NULL;
+        if (rc != ELMAN_OK || !atomic_compare_exchange_strong(&e->values, &expected, mine)) {
+            free(mine); /* failed, or another thread was first: use its copy */
+            if (rc != ELMAN_OK)
+                return rc;
+            mine = expected;
+        }
+    }
+    *values = mine;
+    io_ok(err, err_size);
     return ELMAN_OK;
 }
 
