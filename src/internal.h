@@ -7,10 +7,7 @@
 #include <stddef.h>
 
 #include "elman.h"
-
-/* Largest value any BLAS dimension may take: Debian's OpenBLAS uses 32-bit
- * integers for sizes. */
-#define ELMAN_BLAS_INT_MAX 2147483647
+#include "elman_size.h"
 
 /* Largest hidden or input size: D*H plus panel padding still fits an int. */
 #define ELMAN_MAX_FEATURES ((ELMAN_BLAS_INT_MAX - 64) / 2)
@@ -39,23 +36,5 @@ struct elman_rnn {
     elman_layer *layers; /* num_layers entries */
     void *storage;       /* all weights, one allocation */
 };
-
-/* a * b into *out; returns 0 on overflow of size_t. */
-static inline int elman_mul_size(size_t a, size_t b, size_t *out)
-{
-    if (a != 0 && b > (size_t)-1 / a)
-        return 0;
-    *out = a * b;
-    return 1;
-}
-
-/* a + b into *out; returns 0 on overflow of size_t. */
-static inline int elman_add_size(size_t a, size_t b, size_t *out)
-{
-    if (b > (size_t)-1 - a)
-        return 0;
-    *out = a + b;
-    return 1;
-}
 
 #endif /* ELMAN_INTERNAL_H */
