@@ -507,8 +507,31 @@ def two_layers(between, attrs2=None, y_out="Y"):
                       [vi("Y1", TensorProto.FLOAT, None)], inits)
 
 
+def varint(n):
+    out = b""
+    while True:
+        b, n = n & 0x7f, n >> 7
+        if not n:
+            return out + bytes([b])
+        out += bytes([b | 0x80])
+
+
+def deep_model(levels):
+    """Graphs in attributes of nodes of graphs, `levels` deep: the headers
+    of every level, outermost first (each payload is the rest)."""
+    fields = [1, 5, 6] * levels  # GraphProto.node, NodeProto.attribute, AttributeProto.g
+    hdrs, inner = [], 0
+    for f in reversed(fields):
+        h = varint(f << 3 | 2) + varint(inner)
+        hdrs.append(h)
+        inner += len(h)
+    body = b"".join(reversed(hdrs))
+    return b"\x08\x08" + varint(7 << 3 | 2) + varint(len(body)) + body
+
+
 def write_bad():
     good = simple().SerializeToString()
+    bad("deep_nesting", deep_model(100), "ELMAN_ERR_UNSUPPORTED", "nests messages more than")
     bad("empty", b"", "ELMAN_ERR_FORMAT", "empty")
     bad("truncated", good[:len(good) // 2], "ELMAN_ERR_FORMAT", "malformed or truncated")
     bad("garbage", b"\x08\x07\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", "ELMAN_ERR_FORMAT",

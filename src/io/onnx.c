@@ -155,6 +155,79 @@ int onnx_tensor_ints(const Onnx__TensorProto *t, const char *what, int64_t *out,
     return ELMAN_OK;
 }
 
+/* Reads a varint at p[*pos] (before end). Returns 0 if malformed. */
+static int wire_varint(const uint8_t *p, size_t end, size_t *pos, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*pos >= end)
+            return 0;
+        const uint8_t b = p[(*pos)++];
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return 1;
+    }
+    return 0;
+}
+
+/* protobuf-c decodes nested messages by recursion, so a hostile file
+ * nesting graphs in attributes in graphs could exhaust the stack: walk the
+ * wire format first (iteratively, the schema telling which fields are
+ * messages) and refuse a nesting deeper than ONNX_MAX_NESTING. Returns 1 if
+ * the nesting is within bounds (malformed bytes are left to protobuf-c). */
+#define ONNX_MAX_NESTING 64
+static int nesting_ok(const uint8_t *p, size_t size)
+{
+    struct {
+        size_t end;
+        const ProtobufCMessageDescriptor *desc;
+    } st[ONNX_MAX_NESTING];
+    int depth = 0;
+    size_t pos = 0;
+    st[0].end = size;
+    st[0].desc = &onnx__model_proto__descriptor;
+    for (;;) {
+        while (pos == st[depth].end) {
+            if (depth-- == 0)
+                return 1;
+        }
+        uint64_t tag, v;
+        if (!wire_varint(p, st[depth].end, &pos, &tag))
+            return 1;
+        switch (tag & 7) {
+        case 0:
+            if (!wire_varint(p, st[depth].end, &pos, &v))
+                return 1;
+            continue;
+        case 1:
+        case 5:
+            v = (tag & 7) == 1 ? 8 : 4;
+            break;
+        case 2:
+            if (!wire_varint(p, st[depth].end, &pos, &v))
+                return 1;
+            break;
+        default:
+            return 1; /* groups: protobuf-c refuses them */
+        }
+        if (v > st[depth].end - pos)
+            return 1;
+        const ProtobufCFieldDescriptor *f =
+            (tag >> 3) <= UINT32_MAX
+                ? protobuf_c_message_descriptor_get_field(st[depth].desc, (unsigned)(tag >> 3))
+                : NULL;
+        if ((tag & 7) == 2 && f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+            if (depth + 1 == ONNX_MAX_NESTING)
+                return 0;
+            depth++;
+            st[depth].end = pos + v;
+            st[depth].desc = f->descriptor;
+            continue;
+        }
+        pos += v;
+    }
+}
+
 int elman_onnx_supported(void)
 {
     return 1;
@@ -191,8 +264,13 @@ int elman_onnx_parse(const void *data, size_t size, elman_onnx **out, char *err,
     elman_onnx *m = calloc(1, sizeof(*m));
     if (m == NULL)
         return io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
-    m->model = onnx__model_proto__unpack(NULL, size, data);
     int rc;
+    if (!nesting_ok(data, size)) {
+        elman_onnx_free(m);
+        return io_fail(err, err_size, ELMAN_ERR_UNSUPPORTED,
+                       "the ONNX model nests messages more than %d deep", ONNX_MAX_NESTING);
+    }
+    m->model = onnx__model_proto__unpack(NULL, size, data);
     if (m->model == NULL)
         rc = io_fail(err, err_size, ELMAN_ERR_FORMAT,
                      "not an ONNX model: the protobuf is malformed or truncated (%zu bytes)",

@@ -124,6 +124,11 @@ static const char *node_name(const ctx *c, int i, char *buf, size_t n)
     return onnx_esc(buf, n, c->g->node[i]->name);
 }
 
+static const char *op_name(const ctx *c, int i, char *buf, size_t n)
+{
+    return onnx_esc(buf, n, c->g->node[i]->op_type);
+}
+
 static void mark(const ctx *c, int i, int role)
 {
     if (i >= 0 && c->m->nodes[i].role == ELMAN_ONNX_IGNORED)
@@ -192,10 +197,10 @@ static int same_group(const vgroup *a, const vgroup *b)
 
 static int not_layout(const ctx *c, int p, const char *why)
 {
-    char e1[120];
+    char e1[120], e2[80];
     return io_fail(c->err, c->err_size, ELMAN_ERR_SHAPE,
                    "node %s (%s) on the way to an RNN layer's X is not a pure layout change (%s)",
-                   node_name(c, p, e1, sizeof(e1)), c->g->node[p]->op_type, why);
+                   node_name(c, p, e1, sizeof(e1)), op_name(c, p, e2, sizeof(e2)), why);
 }
 
 static int normalize_axis(int64_t a, int rank, int *out)
@@ -618,7 +623,7 @@ static int read_attributes(const ctx *c, rnn_node *r)
 static int weight(const ctx *c, const rnn_node *r, size_t k, const Onnx__TensorProto **t)
 {
     static const char *const what[] = {"X", "W", "R", "B"};
-    char e1[120], e2[120];
+    char e1[120], e2[120], e3[80];
     const char *name = input_of(r->p, k);
     *t = NULL;
     if (name[0] == '\0') {
@@ -644,7 +649,7 @@ static int weight(const ctx *c, const rnn_node *r, size_t k, const Onnx__TensorP
         return io_fail(c->err, c->err_size, ELMAN_ERR_UNSUPPORTED,
                        "%s of RNN node %s is computed by node %s (%s), not stored in the file",
                        what[k], onnx_esc(e1, sizeof(e1), r->p->name),
-                       node_name(c, p, e2, sizeof(e2)), c->g->node[p]->op_type);
+                       node_name(c, p, e2, sizeof(e2)), op_name(c, p, e3, sizeof(e3)));
     return io_fail(c->err, c->err_size, ELMAN_ERR_SHAPE, "%s of RNN node %s (%s) is missing",
                    what[k], onnx_esc(e1, sizeof(e1), r->p->name), onnx_esc(e2, sizeof(e2), name));
 }
@@ -1138,7 +1143,7 @@ static int state_slice(const ctx *c, const Onnx__NodeProto *n, state_src *s)
 /* Where node r's initial_h comes from. */
 static int trace_state(const ctx *c, const rnn_node *r, state_src *s)
 {
-    char e1[120], e2[120];
+    char e1[120], e2[120], e3[80];
     const char *name = input_of(r->p, 5);
     memset(s, 0, sizeof(*s));
     if (name[0] != '\0')
@@ -1166,7 +1171,7 @@ static int trace_state(const ctx *c, const rnn_node *r, state_src *s)
                            "initial_h of RNN node %s comes from node %s (%s): elman takes it "
                            "from a graph input at run time",
                            onnx_esc(e1, sizeof(e1), r->p->name), node_name(c, p, e2, sizeof(e2)),
-                           n->op_type);
+                           op_name(c, p, e3, sizeof(e3)));
         }
         name = input_of(n, 0);
     }
