@@ -7,26 +7,23 @@
 # OFF leaves it out (the elman_onnx_* functions then return
 # ELMAN_ERR_UNSUPPORTED, so the API is the same either way).
 #
-# Sets ELMAN_ONNX_ENABLED, ELMAN_ONNX_SOURCES (the sources to add to
-# elman_io), ELMAN_ONNX_PC_REQUIRES, and the imported target
-# elman::protobuf_c when enabled. elman_onnx_setup(<target>) adds the
-# generated code's directory and the library to <target>.
+# Sets ELMAN_ONNX_ENABLED and ELMAN_ONNX_SOURCES (the sources to add to
+# elman_io); libprotobuf-c is found by ElmanFindPROTOBUFC.cmake (the
+# imported target elman::protobufc, a DEPENDENCIES entry of the install).
+# elman_onnx_setup(<target>) adds the generated code's directory and the
+# library to <target>.
 set(ELMAN_ONNX AUTO CACHE STRING "Build the ONNX loader of elman_io: AUTO, ON or OFF")
 set_property(CACHE ELMAN_ONNX PROPERTY STRINGS AUTO ON OFF)
 set(ELMAN_ONNX_PROTO "/usr/include/onnx/onnx.proto" CACHE FILEPATH
   "The ONNX schema (onnx.proto) the loader's protobuf code is generated from")
 
 set(ELMAN_ONNX_ENABLED FALSE)
-set(ELMAN_ONNX_PC_REQUIRES "")
 set(ELMAN_ONNX_SOURCES src/io/onnx_none.c)
 
 if(NOT ELMAN_ONNX STREQUAL "OFF")
   set(_elman_onnx_missing "")
-  find_package(PkgConfig QUIET)
-  if(PKG_CONFIG_FOUND)
-    pkg_check_modules(ELMAN_PROTOBUF_C QUIET IMPORTED_TARGET libprotobuf-c)
-  endif()
-  if(NOT ELMAN_PROTOBUF_C_FOUND)
+  include(ElmanFindPROTOBUFC)
+  if(NOT ELMAN_PROTOBUFC_FOUND)
     list(APPEND _elman_onnx_missing "libprotobuf-c (Debian: libprotobuf-c-dev)")
   endif()
   find_program(ELMAN_PROTOC_C protoc-c)
@@ -39,12 +36,6 @@ if(NOT ELMAN_ONNX STREQUAL "OFF")
 
   if(_elman_onnx_missing STREQUAL "")
     set(ELMAN_ONNX_ENABLED TRUE)
-    set(ELMAN_ONNX_PC_REQUIRES libprotobuf-c)
-    if(NOT TARGET elman::protobuf_c)
-      add_library(elman::protobuf_c INTERFACE IMPORTED)
-      set_target_properties(elman::protobuf_c PROPERTIES
-        INTERFACE_LINK_LIBRARIES PkgConfig::ELMAN_PROTOBUF_C)
-    endif()
     # protoc-c names its output after the .proto file: onnx.pb-c.c/.h.
     get_filename_component(_elman_proto_dir "${ELMAN_ONNX_PROTO}" DIRECTORY)
     get_filename_component(_elman_proto_name "${ELMAN_ONNX_PROTO}" NAME_WE)
@@ -77,7 +68,7 @@ endif()
 function(elman_onnx_setup target)
   if(ELMAN_ONNX_ENABLED)
     target_include_directories(${target} SYSTEM PRIVATE "${ELMAN_ONNX_GEN_DIR}")
-    target_link_libraries(${target} PRIVATE elman::protobuf_c)
+    target_link_libraries(${target} PRIVATE elman::protobufc)
     target_compile_definitions(${target} PRIVATE ELMAN_HAVE_ONNX=1)
   endif()
 endfunction()
