@@ -360,12 +360,12 @@ typedef struct elman_onnx elman_onnx;
  *          two RNN chains, missing W or R, shapes contradicting each other or
  *          hidden_size, an op between layers that is not a pure layout
  *          change, weights that are graph inputs without a value);
- *          ELMAN_ERR_UNSUPPORTED (external or integer weights, layers that
- *          differ in activation, clip, direction or hidden size, a constant
- *          non-zero initial_h); ELMAN_ERR_INVALID_CONFIG (an unknown
- *          activation or direction, directions with different activations,
- *          a bad attribute value); ELMAN_ERR_NULL_ARGUMENT,
- *          ELMAN_ERR_OUT_OF_MEMORY. */
+ *          ELMAN_ERR_UNSUPPORTED (external or integer weights, directions
+ *          or layers that differ in activation, clip, direction or hidden
+ *          size, a constant non-zero initial_h or sequence_lens, messages
+ *          nested more than 64 deep); ELMAN_ERR_INVALID_CONFIG (an unknown
+ *          activation or direction, a bad attribute value);
+ *          ELMAN_ERR_NULL_ARGUMENT, ELMAN_ERR_OUT_OF_MEMORY. */
 ELMAN_API int elman_onnx_read(const char *path, elman_onnx **out, char *err, size_t err_size);
 
 /** Same as elman_onnx_read(), from `size` bytes in memory (not referenced

@@ -293,6 +293,7 @@ def node_cases():
     pair_case("node_pair", layers=1)
     pair_case("node_pair_2l_h0", layers=2, h0=True)
     chain_case("node_chain_bi_layout1", layout=1)
+    chain_unsqueeze_case("node_chain_unsqueeze")
 
 
 def pair_case(name, layers=1, I=3, H=4, T=5, Bn=2, h0=False):
@@ -363,6 +364,34 @@ def chain_case(name, layout=1, I=3, H=4, T=5, Bn=2):
                          [vi(x, TensorProto.FLOAT, None)], inits),
               os.path.join(OUT, name + ".onnx"))
     record(name, X, xin, np.concatenate(hn, axis=1))
+
+
+def chain_unsqueeze_case(name, I=3, H=4, T=5, Bn=2):
+    """Two forward layers linked by Squeeze, Unsqueeze, Identity and a
+    Reshape: [T, 1, B, H] -> [T, B, H] -> [T, B, 1, H] -> [T, B, H]."""
+    rng = seed(name)
+    X = rng.standard_normal((T, Bn, I)).astype(np.float32)
+    inits = [tensor("ax1", [1], np.int64), tensor("ax2", [2], np.int64),
+             tensor("shape", [0, 0, -1], np.int64)]
+    nodes, hn, x, xin = [], [], "X", X
+    for l in range(2):
+        W, R, B = rnn_weights(rng, 1, H, xin.shape[2])
+        p = "l%d" % l
+        inits += [tensor(p + "W", W), tensor(p + "R", R), tensor(p + "B", B)]
+        nodes.append(helper.make_node("RNN", [x, p + "W", p + "R", p + "B"], [p + "Y", p + "Yh"],
+                                      name=p, hidden_size=H))
+        nodes += [helper.make_node("Squeeze", [p + "Y", "ax1"], [p + "a"]),
+                  helper.make_node("Unsqueeze", [p + "a", "ax2"], [p + "b"]),
+                  helper.make_node("Identity", [p + "b"], [p + "c"]),
+                  helper.make_node("Reshape", [p + "c", "shape"], [p + "X"])]
+        Y, Yh = ref_rnn(xin, W, R, B, None, None, "forward", resolve_acts(None, None, None, 1),
+                        None, 0)
+        hn.append(Yh)
+        x, xin = p + "X", y_to_elman(Y, 0)
+    onnx.save(make_model(nodes, [vi("X", TensorProto.FLOAT, ["t", "b", I])],
+                         [vi(x, TensorProto.FLOAT, None)], inits),
+              os.path.join(OUT, name + ".onnx"))
+    record(name, X, xin, np.concatenate(hn, axis=0))
 
 
 # ---- torch.onnx.export ----
