@@ -660,6 +660,13 @@ def write_bad():
     m.graph.node.append(helper.make_node("RNN", ["t0", "W1", "R1", "B1"], ["Y3", "Y3_h"],
                                          name="branch", hidden_size=4))
     bad("two_chains_branch", m, "ELMAN_ERR_SHAPE", "two RNN chains")
+    # Concats of Concats, 40 deep: refused at once, not walked 2^40 times.
+    cats = [("Squeeze", ["ax1"], {})] + [("Concat", [], {"axis": 2})] * 40
+    m = two_layers(cats)
+    for n in m.graph.node:
+        if n.op_type == "Concat":
+            n.input.append(n.input[0])
+    bad("concat_bomb", m, "ELMAN_ERR_SHAPE", "a Concat inside a Concat")
     # An external-data tensor.
     m = simple()
     w = m.graph.initializer[0]

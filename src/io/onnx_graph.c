@@ -56,8 +56,16 @@ typedef struct rnn_node {
     int layer, half; /* its layer, and 0/1 for the halves of a pair */
 } rnn_node;
 
+typedef struct name_entry {
+    const char *name;
+    int kind;
+    size_t a, b; /* node and output index, or initializer / input index */
+} name_entry;
+
 typedef struct ctx {
     const Onnx__GraphProto *g;
+    name_entry *names;
+    size_t nnames;
     elman_onnx *m;
     rnn_node *rnn;
     int nrnn;
@@ -68,36 +76,80 @@ typedef struct ctx {
 
 /* ---- the graph ---- */
 
-static int producer(const ctx *c, const char *name, size_t *out_index)
+/* The graph's names, sorted, so that every lookup is a binary search (a
+ * hostile graph of many nodes must not make the walks quadratic). */
+enum { NAME_OUTPUT, NAME_INITIALIZER, NAME_INPUT };
+
+static int name_cmp(const void *pa, const void *pb)
+{
+    const name_entry *a = pa, *b = pb;
+    int r = strcmp(a->name, b->name);
+    if (r == 0)
+        r = a->kind != b->kind ? a->kind - b->kind : (a->a > b->a) - (a->a < b->a);
+    return r;
+}
+
+static int build_names(ctx *c)
+{
+    const Onnx__GraphProto *g = c->g;
+    size_t n = g->n_initializer + g->n_input;
+    for (size_t i = 0; i < g->n_node; i++)
+        n += g->node[i]->n_output;
+    c->names = malloc((n ? n : 1) * sizeof(name_entry));
+    if (c->names == NULL)
+        return io_fail(c->err, c->err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < g->n_node; i++)
+        for (size_t j = 0; j < g->node[i]->n_output; j++)
+            if (g->node[i]->output[j] != NULL && g->node[i]->output[j][0] != '\0')
+                c->names[k++] = (name_entry){g->node[i]->output[j], NAME_OUTPUT, i, j};
+    for (size_t i = 0; i < g->n_initializer; i++)
+        if (g->initializer[i]->name != NULL)
+            c->names[k++] = (name_entry){g->initializer[i]->name, NAME_INITIALIZER, i, 0};
+    for (size_t i = 0; i < g->n_input; i++)
+        if (g->input[i]->name != NULL)
+            c->names[k++] = (name_entry){g->input[i]->name, NAME_INPUT, i, 0};
+    qsort(c->names, k, sizeof(name_entry), name_cmp);
+    c->nnames = k;
+    return ELMAN_OK;
+}
+
+/* The first entry (in file order) of `kind` called `name`, or NULL. */
+static const name_entry *lookup(const ctx *c, const char *name, int kind)
 {
     if (name == NULL || name[0] == '\0')
-        return -1;
-    for (size_t i = 0; i < c->g->n_node; i++) {
-        const Onnx__NodeProto *n = c->g->node[i];
-        for (size_t k = 0; k < n->n_output; k++)
-            if (n->output[k] != NULL && strcmp(n->output[k], name) == 0) {
-                if (out_index != NULL)
-                    *out_index = k;
-                return (int)i;
-            }
+        return NULL;
+    size_t lo = 0, hi = c->nnames;
+    const name_entry key = {name, kind, 0, 0};
+    while (lo < hi) { /* the first entry not below key */
+        size_t mid = lo + (hi - lo) / 2;
+        if (name_cmp(&c->names[mid], &key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return -1;
+    if (lo < c->nnames && c->names[lo].kind == kind && strcmp(c->names[lo].name, name) == 0)
+        return &c->names[lo];
+    return NULL;
+}
+
+static int producer(const ctx *c, const char *name, size_t *out_index)
+{
+    const name_entry *e = lookup(c, name, NAME_OUTPUT);
+    if (e != NULL && out_index != NULL)
+        *out_index = e->b;
+    return e != NULL ? (int)e->a : -1;
 }
 
 static const Onnx__TensorProto *initializer(const ctx *c, const char *name)
 {
-    for (size_t i = 0; name != NULL && i < c->g->n_initializer; i++)
-        if (c->g->initializer[i]->name != NULL && strcmp(c->g->initializer[i]->name, name) == 0)
-            return c->g->initializer[i];
-    return NULL;
+    const name_entry *e = lookup(c, name, NAME_INITIALIZER);
+    return e != NULL ? c->g->initializer[e->a] : NULL;
 }
 
 static int is_graph_input(const ctx *c, const char *name)
 {
-    for (size_t i = 0; name != NULL && i < c->g->n_input; i++)
-        if (c->g->input[i]->name != NULL && strcmp(c->g->input[i]->name, name) == 0)
-            return 1;
-    return 0;
+    return lookup(c, name, NAME_INPUT) != NULL;
 }
 
 static const Onnx__AttributeProto *attr(const Onnx__NodeProto *n, const char *name)
@@ -366,6 +418,11 @@ static int view_reshape(const ctx *c, int p, view *v)
     return ELMAN_OK;
 }
 
+/* Flags of trace(): mark the nodes passed (as ELMAN_ONNX_LAYOUT); inside
+ * a Concat's input, where another Concat is refused (so that a hostile
+ * graph of Concats of Concats cannot make the walk exponential). */
+enum { TRACE_MARK = 1, TRACE_IN_CONCAT = 2 };
+
 static int trace(const ctx *c, const char *name, int depth, int do_mark, view *v);
 
 /* Concat of a forward and a reverse node's views: one bidirectional Y. */
@@ -376,9 +433,9 @@ static int view_concat(const ctx *c, int p, int depth, int do_mark, view *v)
     view b;
     if (n->n_input != 2 || a == NULL)
         return not_layout(c, p, "only a Concat of two RNN directions is one");
-    int rc = trace(c, n->input[0], depth + 1, do_mark, v);
+    int rc = trace(c, n->input[0], depth + 1, do_mark | TRACE_IN_CONCAT, v);
     if (rc == ELMAN_OK)
-        rc = trace(c, n->input[1], depth + 1, do_mark, &b);
+        rc = trace(c, n->input[1], depth + 1, do_mark | TRACE_IN_CONCAT, &b);
     if (rc != ELMAN_OK)
         return rc;
     int ax;
@@ -457,8 +514,10 @@ static int trace(const ctx *c, const char *name, int depth, int do_mark, view *v
         view_of_y(&c->rnn[k], k, v);
         return ELMAN_OK;
     }
-    if (do_mark)
+    if (do_mark & TRACE_MARK)
         mark(c, p, ELMAN_ONNX_LAYOUT);
+    if (is_op(n, "Concat") && (do_mark & TRACE_IN_CONCAT))
+        return not_layout(c, p, "a Concat inside a Concat");
     if (is_op(n, "Concat"))
         return view_concat(c, p, depth, do_mark, v);
     static const char *const unary[] = {"Identity", "Transpose", "Squeeze", "Unsqueeze",
@@ -790,14 +849,16 @@ static int collect(ctx *c)
 int onnx_analyse(elman_onnx *m, char *err, size_t err_size)
 {
     const Onnx__GraphProto *g = m->model->graph;
-    ctx c = {g, m, NULL, 0, -1, err, err_size};
+    ctx c = {g, NULL, 0, m, NULL, 0, -1, err, err_size};
     elman_config_init(&m->info.config);
     m->num_nodes = g->n_node;
     m->nodes = calloc(g->n_node ? g->n_node : 1, sizeof(*m->nodes));
     c.rnn = calloc(g->n_node < MAX_RNN ? (g->n_node ? g->n_node : 1) : MAX_RNN, sizeof(rnn_node));
     int rc = m->nodes == NULL || c.rnn == NULL
                  ? io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY, "out of memory")
-                 : collect(&c);
+                 : build_names(&c);
+    if (rc == ELMAN_OK)
+        rc = collect(&c);
     for (int k = 0; k < c.nrnn && rc == ELMAN_OK; k++)
         rc = trace(&c, input_of(c.rnn[k].p, 0), 0, 0, &c.rnn[k].xv);
     if (rc == ELMAN_OK)
@@ -805,6 +866,7 @@ int onnx_analyse(elman_onnx *m, char *err, size_t err_size)
     if (rc == ELMAN_OK)
         rc = onnx_inputs(&c);
     free(c.rnn);
+    free(c.names);
     return rc;
 }
 
@@ -834,7 +896,7 @@ static int joined(const ctx *c, int a, int b)
             continue;
         if (trace(&quiet, n->output[0], 0, 0, &v) == ELMAN_OK && v.nsrc == 2 && v.src[0] == a &&
             v.src[1] == b) {
-            trace(&quiet, n->output[0], 0, 1, &v);
+            trace(&quiet, n->output[0], 0, TRACE_MARK, &v);
             return 1;
         }
     }
@@ -1034,7 +1096,7 @@ static int onnx_chain(ctx *c)
             m->nodes[r->index].layer = l;
             rc = load_weights(c, r, in, (size_t)l * (size_t)D + (size_t)h);
             if (rc == ELMAN_OK)
-                rc = trace(c, input_of(r->p, 0), 0, 1, (view *)&r->xv);
+                rc = trace(c, input_of(r->p, 0), 0, TRACE_MARK, (view *)&r->xv);
         }
     }
     if (rc != ELMAN_OK)
