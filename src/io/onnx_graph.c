@@ -1015,6 +1015,40 @@ static int64_t in_first(const ctx *c, int k)
     return weight(c, &c->rnn[k], 1, &w) == ELMAN_OK ? w->dims[2] : 0;
 }
 
+/* Checks node r, half h of layer l (pair: 2 if the layer is a forward/
+ * reverse pair, else 0), against the first layer and loads its weights. */
+static int load_node(const ctx *c, rnn_node *r, int l, int h, int pair, const rnn_node *first)
+{
+    char e1[120];
+    elman_onnx *m = c->m;
+    const int D = m->num_directions, dl = pair ? 2 : r->dirs;
+    if (dl != D || (D == 1 && r->direction != first->direction))
+        return io_fail(c->err, c->err_size, ELMAN_ERR_UNSUPPORTED,
+                       "RNN node %s runs in another direction than the first layer; elman runs "
+                       "every layer the same way",
+                       onnx_esc(e1, sizeof(e1), r->p->name));
+    int rc = same_config(c, first, r);
+    if (rc != ELMAN_OK)
+        return rc;
+    int64_t in = (int64_t)D * first->hidden;
+    if (l == 0) {
+        const Onnx__TensorProto *w;
+        if ((rc = weight(c, r, 1, &w)) != ELMAN_OK)
+            return rc;
+        if (w->n_dims != 3 || w->dims[2] <= 0 || w->dims[2] > (INT32_MAX - 64) / 2)
+            return io_fail(c->err, c->err_size, ELMAN_ERR_SHAPE,
+                           "W of RNN node %s is not [D, H, input_size]",
+                           onnx_esc(e1, sizeof(e1), r->p->name));
+        in = w->dims[2];
+    }
+    m->nodes[r->index].role = ELMAN_ONNX_LAYER;
+    m->nodes[r->index].layer = l;
+    rc = load_weights(c, r, in, (size_t)l * (size_t)D + (size_t)h);
+    if (rc == ELMAN_OK)
+        rc = trace(c, input_of(r->p, 0), 0, TRACE_MARK, &r->xv);
+    return rc;
+}
+
 /* Orders the RNN nodes into layers, checks them and loads their weights. */
 static int onnx_chain(ctx *c)
 {
@@ -1065,40 +1099,10 @@ static int onnx_chain(ctx *c)
     m->num_directions = D;
     m->info.dtype = -2; /* none yet */
     int rc = alloc_weights(m, (size_t)L * (size_t)D, c->err, c->err_size);
-    int64_t in = 0;
-    for (int l = 0; l < L && rc == ELMAN_OK; l++) {
-        for (int h = 0; h < 2 && rc == ELMAN_OK; h++) {
-            const int k = layers[l][h];
-            if (k < 0)
-                continue;
-            const rnn_node *r = &c->rnn[k];
-            const int dl = layers[l][1] >= 0 ? 2 : r->dirs;
-            if (dl != D || (D == 1 && r->direction != first->direction))
-                return io_fail(c->err, c->err_size, ELMAN_ERR_UNSUPPORTED,
-                               "RNN node %s runs in another direction than the first layer; "
-                               "elman runs every layer the same way",
-                               onnx_esc(e1, sizeof(e1), r->p->name));
-            if ((rc = same_config(c, first, r)) != ELMAN_OK)
-                break;
-            if (l == 0) {
-                const Onnx__TensorProto *w;
-                if ((rc = weight(c, r, 1, &w)) != ELMAN_OK)
-                    break;
-                if (w->n_dims != 3 || w->dims[2] <= 0 || w->dims[2] > (INT32_MAX - 64) / 2)
-                    return io_fail(c->err, c->err_size, ELMAN_ERR_SHAPE,
-                                   "W of RNN node %s is not [D, H, input_size]",
-                                   onnx_esc(e1, sizeof(e1), r->p->name));
-                in = w->dims[2];
-            } else {
-                in = (int64_t)D * first->hidden;
-            }
-            m->nodes[r->index].role = ELMAN_ONNX_LAYER;
-            m->nodes[r->index].layer = l;
-            rc = load_weights(c, r, in, (size_t)l * (size_t)D + (size_t)h);
-            if (rc == ELMAN_OK)
-                rc = trace(c, input_of(r->p, 0), 0, TRACE_MARK, (view *)&r->xv);
-        }
-    }
+    for (int l = 0; l < L && rc == ELMAN_OK; l++)
+        for (int h = 0; h < 2 && rc == ELMAN_OK; h++)
+            if (layers[l][h] >= 0)
+                rc = load_node(c, &c->rnn[layers[l][h]], l, h, layers[l][1] >= 0 ? 2 : 0, first);
     if (rc != ELMAN_OK)
         return rc;
     int any_bias = 0;
