@@ -204,6 +204,8 @@ typedef struct elman_rnn_info {
     int dtype;           /**< the elman_tensor_dtype of the RNN's tensors, -1 if mixed */
     size_t num_parameters; /**< elements in the RNN's tensors */
     char prefix[ELMAN_PREFIX_MAX]; /**< prefix of the tensor names, "" if none */
+    int format; /**< the file's elman_model_format: ELMAN_FORMAT_SAFETENSORS (0)
+                     or ELMAN_FORMAT_ONNX (see elman_rnn_info_from_onnx()) */
 } elman_rnn_info;
 
 /** Finds the nn.RNN in a parsed file and checks it completely.
@@ -279,7 +281,11 @@ ELMAN_API int elman_rnn_weights_from_safetensors(const elman_safetensors *st,
  *  elman_rnn_info_from_safetensors() and elman_rnn_from_safetensors().
  *  Each tensor is converted straight from the file into the model: the
  *  memory needed is the model's plus one layer's weights.
- *  @param prefix as for elman_rnn_info_from_safetensors() (NULL: detect).
+ *  An ONNX file is recognised by its content (elman_model_file_format())
+ *  and loaded with elman_onnx_read(), elman_rnn_info_from_onnx() and
+ *  elman_rnn_from_onnx() instead; info->format tells which it was.
+ *  @param prefix as for elman_rnn_info_from_safetensors() (NULL: detect);
+ *         for an ONNX file it must be NULL or "" (ELMAN_ERR_INVALID_CONFIG).
  *  @param info   if not NULL, receives the configuration.
  *  @return ELMAN_OK or the codes of the three functions. */
 ELMAN_API int elman_rnn_load(const char *path, const char *prefix, elman_rnn **out,
@@ -349,6 +355,138 @@ ELMAN_API int elman_npy_write(const char *path, int dtype, int ndim, const size_
  *          ELMAN_ERR_NULL_ARGUMENT. */
 ELMAN_API int elman_array_to_float(const elman_array *a, float *out, char *err,
                                    size_t err_size);
+
+/* ------------------------------------------------------------------------ */
+/* ONNX models                                                              */
+/* ------------------------------------------------------------------------ */
+
+/** The model file formats elman_rnn_load() reads. */
+typedef enum elman_model_format {
+    ELMAN_FORMAT_SAFETENSORS = 0, /**< safetensors with nn.RNN's tensor names */
+    ELMAN_FORMAT_ONNX = 1         /**< an ONNX model (ModelProto) with RNN nodes */
+} elman_model_format;
+
+/** Tells a model file's format from its first bytes: safetensors when the
+ *  JSON header starts at byte 8 ('{'), else ONNX when the file starts with
+ *  a ModelProto's ir_version field (byte 0x08) or its name ends in ".onnx",
+ *  else safetensors (whose reader then says what is wrong).
+ *  @param path   the file.
+ *  @param format receives an elman_model_format.
+ *  @return ELMAN_OK, ELMAN_ERR_IO or ELMAN_ERR_NULL_ARGUMENT. */
+ELMAN_API int elman_model_file_format(const char *path, int *format, char *err,
+                                      size_t err_size);
+
+/** @return 1 if this elman_io was built with the ONNX loader (CMake option
+ *  ELMAN_ONNX), 0 if not: then every elman_onnx_* function and
+ *  elman_rnn_info_from_onnx() return ELMAN_ERR_UNSUPPORTED. */
+ELMAN_API int elman_onnx_supported(void);
+
+/** A parsed ONNX model whose RNN part elman can run. Opaque; read-only once
+ *  parsed. */
+typedef struct elman_onnx elman_onnx;
+
+/** Reads an ONNX model (protobuf, decoded with libprotobuf-c) and finds the
+ *  RNN in its main graph. What is loaded:
+ *  - one `RNN` node, or a chain of them, each node's Y reaching the next
+ *    node's X through pure layout changes (Transpose, Squeeze, Unsqueeze,
+ *    Reshape, Identity, checked to keep every element in its place), or
+ *    through a Concat that joins a forward and a reverse node reading the
+ *    same X into one bidirectional layer: the chain's nodes are the layers
+ *    of one model;
+ *  - W [D, H, I], R [D, H, H] and B [D, 2H] (split into b_ih = B[:, :H]
+ *    and b_hh = B[:, H:]) from initializers or Constant nodes; without B a
+ *    layer has no bias (zero biases where other layers have one);
+ *  - the attributes hidden_size (checked against W and R), direction
+ *    (forward, reverse, bidirectional: the same in every layer),
+ *    activations (the same in both directions and every layer), activation_alpha
+ *    and activation_beta (consumed in the order of the activations that
+ *    take them; an absent value is the definition's default, e.g.
+ *    ThresholdedRelu alpha 1, where ONNX Runtime 1.30 takes 0), clip, and
+ *    layout (1: X, Y, initial_h and Y_h batch-major, which ONNX Runtime 1.30
+ *    refuses and elman runs as ONNX defines: batch_first and
+ *    state_batch_first);
+ *  - X from a graph input, directly or through Transpose (batch_first
+ *    follows); initial_h from a graph input (for a chain, Slices of one
+ *    (L*D, B, H) input, as torch.onnx.export writes them), or absent, or a
+ *    zero state built in the graph (ConstantOfShape, Expand, Slice... of
+ *    zeros): all the run's h0; sequence_lens from a graph input, directly
+ *    or through Cast: the run's lengths.
+ *  Every other node (a head after the RNN, the outputs' reshaping) is
+ *  ignored and listed by elman_onnx_node().
+ *  @param out receives the model (free with elman_onnx_free), NULL on error.
+ *  @return ELMAN_OK; ELMAN_ERR_IO; ELMAN_ERR_FORMAT (not a protobuf
+ *          ModelProto, truncated, no graph); ELMAN_ERR_SHAPE (no RNN node,
+ *          two RNN chains, missing W or R, shapes contradicting each other or
+ *          hidden_size, an op between layers that is not a pure layout
+ *          change, weights that are graph inputs without a value);
+ *          ELMAN_ERR_UNSUPPORTED (external or integer weights, directions
+ *          or layers that differ in activation, clip, direction or hidden
+ *          size, a constant non-zero initial_h or sequence_lens, messages
+ *          nested more than 64 deep); ELMAN_ERR_INVALID_CONFIG (an unknown
+ *          activation or direction, a bad attribute value);
+ *          ELMAN_ERR_NULL_ARGUMENT, ELMAN_ERR_OUT_OF_MEMORY. */
+ELMAN_API int elman_onnx_read(const char *path, elman_onnx **out, char *err, size_t err_size);
+
+/** Same as elman_onnx_read(), from `size` bytes in memory (not referenced
+ *  after the call). */
+ELMAN_API int elman_onnx_parse(const void *data, size_t size, elman_onnx **out, char *err,
+                               size_t err_size);
+
+/** Frees a parsed model. NULL is accepted. */
+ELMAN_API void elman_onnx_free(elman_onnx *m);
+
+/** The configuration of the model's RNN, as elman_rnn_info_from_safetensors()
+ *  gives it for safetensors: input_size, hidden_size, num_layers, bias and
+ *  bidirectional as inferred (to be kept); nonlinearity, activation_alpha/
+ *  beta, clip, reverse, batch_first and state_batch_first from the nodes
+ *  (nonlinearity_from_metadata and batch_first_from_metadata are 1); dtype
+ *  the elman_tensor_dtype of the weights (-1 if mixed), prefix "", format
+ *  ELMAN_FORMAT_ONNX.
+ *  @return ELMAN_OK, ELMAN_ERR_NULL_ARGUMENT or ELMAN_ERR_UNSUPPORTED. */
+ELMAN_API int elman_rnn_info_from_onnx(const elman_onnx *m, elman_rnn_info *info, char *err,
+                                       size_t err_size);
+
+/** Creates a model from a parsed ONNX model with info->config (the
+ *  caller may change the fields elman_rnn_info.config lists, dtype
+ *  ELMAN_FLOAT64 giving a float64 model with the file's values exactly).
+ *  @return ELMAN_OK, ELMAN_ERR_INVALID_CONFIG (one of the five inferred
+ *          fields changed), ELMAN_ERR_NULL_ARGUMENT,
+ *          ELMAN_ERR_UNSUPPORTED, or the codes of elman_rnn_create(). */
+ELMAN_API int elman_rnn_from_onnx(const elman_onnx *m, const elman_rnn_info *info,
+                                  elman_rnn **out, char *err, size_t err_size);
+
+/** What a node of the graph is to elman. */
+typedef enum elman_onnx_role {
+    ELMAN_ONNX_IGNORED = 0, /**< not part of the RNN (a head, the outputs' reshaping) */
+    ELMAN_ONNX_LAYER = 1,   /**< an RNN node: a layer, or one direction of one */
+    ELMAN_ONNX_LAYOUT = 2,  /**< a layout change on X or between layers, or its constants */
+    ELMAN_ONNX_STATE = 3,   /**< builds or slices initial_h */
+    ELMAN_ONNX_LENGTHS = 4, /**< carries sequence_lens (a Cast) */
+    ELMAN_ONNX_WEIGHTS = 5  /**< a Constant node holding W, R or B */
+} elman_onnx_role;
+
+/** One node of the graph, in the file's order. Points into the
+ *  elman_onnx, valid until it is freed. */
+typedef struct elman_onnx_node {
+    const char *name;    /**< the node's name ("" if it has none) */
+    const char *op_type; /**< e.g. "RNN", "Transpose" */
+    int role;            /**< an elman_onnx_role */
+    int layer;           /**< for ELMAN_ONNX_LAYER: the layer (0 = first); else -1 */
+} elman_onnx_node;
+
+/** @return the number of nodes of the main graph (0 if m is NULL). */
+ELMAN_API size_t elman_onnx_node_count(const elman_onnx *m);
+
+/** @return node `index` (0 .. count-1), or NULL if out of range. */
+ELMAN_API const elman_onnx_node *elman_onnx_node_at(const elman_onnx *m, size_t index);
+
+/** The names of the graph inputs the run's tensors go to: X, initial_h
+ *  (NULL when the graph has no initial state input, the state being absent
+ *  or built as zeros) and sequence_lens (NULL if none). Any output pointer
+ *  may be NULL. The strings point into m.
+ *  @return ELMAN_OK or ELMAN_ERR_NULL_ARGUMENT. */
+ELMAN_API int elman_onnx_inputs(const elman_onnx *m, const char **x, const char **initial_h,
+                                const char **sequence_lens);
 
 #ifdef __cplusplus
 }

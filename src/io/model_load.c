@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "io_internal.h"
+#include "onnx_internal.h"
 
 enum { W_IH, W_HH, B_IH, B_HH, N_KINDS };
 static const char *const KIND[N_KINDS] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
@@ -585,6 +586,9 @@ int elman_rnn_load(const char *path, const char *prefix, elman_rnn **out, elman_
         *out = NULL;
     if (path == NULL || out == NULL)
         return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
+    int format; /* an ONNX file goes to its own loader (src/io/onnx_format.c) */
+    if (elman_model_file_format(path, &format, NULL, 0) == ELMAN_OK && format == ELMAN_FORMAT_ONNX)
+        return io_onnx_load(path, prefix, out, info, err, err_size);
     elman_safetensors *st;
     int rc = elman_safetensors_read(path, &st, err, err_size);
     if (rc != ELMAN_OK)
