@@ -147,6 +147,35 @@ int io_pread_full(int fd, void *buf, size_t n, uint64_t off, char *err, size_t e
     return ELMAN_OK;
 }
 
+int io_read_file(const char *path, unsigned char **data, size_t *size, char *err,
+                 size_t err_size)
+{
+    int fd;
+    uint64_t n;
+    *data = NULL;
+    *size = 0;
+    int rc = io_open_regular(path, &fd, &n, err, err_size);
+    if (rc != ELMAN_OK)
+        return rc;
+    unsigned char *buf = n < (uint64_t)SIZE_MAX ? malloc((size_t)n + 1) : NULL;
+    if (buf == NULL) {
+        close(fd);
+        return io_context(err, err_size,
+                          io_fail(err, err_size, ELMAN_ERR_OUT_OF_MEMORY,
+                                  "cannot hold %llu bytes", (unsigned long long)n),
+                          path);
+    }
+    rc = io_pread_full(fd, buf, (size_t)n, 0, err, err_size);
+    close(fd);
+    if (rc != ELMAN_OK) {
+        free(buf);
+        return io_context(err, err_size, rc, path);
+    }
+    *data = buf;
+    *size = (size_t)n;
+    return ELMAN_OK;
+}
+
 const char *io_sniff(const unsigned char *b, size_t n)
 {
     static const unsigned char npy[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};

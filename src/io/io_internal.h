@@ -40,6 +40,12 @@ const char *io_shape_str(char *buf, size_t n, const size_t *shape, int ndim);
  * endless or changing), with a message naming the path. */
 int io_open_regular(const char *path, int *fd, uint64_t *size, char *err, size_t err_size);
 
+/* Reads a whole regular file into a malloc'ed buffer (the ONNX loader,
+ * whose protobuf decoder needs the message in memory). Returns ELMAN_OK,
+ * ELMAN_ERR_IO or ELMAN_ERR_OUT_OF_MEMORY with a message naming the path. */
+int io_read_file(const char *path, unsigned char **data, size_t *size, char *err,
+                 size_t err_size);
+
 /* Reads exactly n bytes at offset off; ELMAN_ERR_IO if the file ends first
  * or a read fails. */
 int io_pread_full(int fd, void *buf, size_t n, uint64_t off, char *err, size_t err_size);
