@@ -5,10 +5,31 @@
 #include "kernel.h"
 
 #if defined(ELMAN_HAVE_AVX2_KERNELS)
+#include <cpuid.h>
+
 static int cpu_has_avx2(void)
 {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+/* Whether the OS saves the AVX-512 state (opmask, upper ZMM halves, ZMM
+ * 16-31) on a context switch: XCR0 bits 1, 2, 5, 6 and 7 set. */
+static int os_saves_zmm(void)
+{
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE))
+        return 0;
+    unsigned int lo, hi;
+    __asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (lo & 0xe6) == 0xe6;
+}
+
+static int cpu_has_avx512(void)
+{
+    return cpu_has_avx2() && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl") && os_saves_zmm();
 }
 #endif
 
@@ -21,6 +42,8 @@ const elman_kernels *elman_find_kernels(const char *name)
 #if defined(ELMAN_HAVE_AVX2_KERNELS)
     if (strcmp(name, "avx2") == 0 && cpu_has_avx2())
         return &elman_kernels_avx2;
+    if (strcmp(name, "avx512") == 0 && cpu_has_avx512())
+        return &elman_kernels_avx512;
 #endif
     return NULL;
 }
@@ -31,6 +54,8 @@ const elman_kernels *elman_select_kernels(void)
     if (forced != NULL)
         return forced;
 #if defined(ELMAN_HAVE_AVX2_KERNELS)
+    if (cpu_has_avx512())
+        return &elman_kernels_avx512;
     if (cpu_has_avx2())
         return &elman_kernels_avx2;
 #endif

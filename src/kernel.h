@@ -82,10 +82,13 @@ extern const elman_kernels elman_kernels_portable;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define ELMAN_HAVE_AVX2_KERNELS 1
 extern const elman_kernels elman_kernels_avx2;
+#define ELMAN_HAVE_AVX512_KERNELS 1
+extern const elman_kernels elman_kernels_avx512;
 #endif
 
 /* The best kernels this CPU runs, unless the environment variable
- * ELMAN_KERNELS names others ("portable", "avx2") that it can run. */
+ * ELMAN_KERNELS names others ("portable", "avx2", "avx512") that it can
+ * run. */
 const elman_kernels *elman_select_kernels(void);
 /* The kernels called `name`, or NULL if unknown or not runnable here. */
 const elman_kernels *elman_find_kernels(const char *name);

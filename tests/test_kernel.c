@@ -10,7 +10,7 @@
 #include "kernel.h"
 #include "testutil.h"
 
-static const char *const PATHS[] = {"portable", "avx2"};
+static const char *const PATHS[] = {"portable", "avx2", "avx512"};
 #define NPATHS (sizeof(PATHS) / sizeof(PATHS[0]))
 
 /* |tanh_approx(x) - tanh(x)| <= 2e-7 over a dense sweep, special values
