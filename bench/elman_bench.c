@@ -1,10 +1,15 @@
 /*
  * elman-bench B T I H L D ITERS [--threads N] [--lengths] [--deterministic] [--seed S]
+ * elman-bench --info
  *
  * Builds a random model of that shape, times ITERS forward calls (caller
  * workspace, so no allocation in the timed region) after a warm-up, and
  * prints one JSON line with the median and minimum time of one call.
  * FLOPs = sum over layers and directions of 2*T*B*(I_l*H + H*H).
+ *
+ * --info prints the processor (model name, family), the kernels elman
+ * chooses on it (ELMAN_KERNELS applies) and OpenBLAS's core. This program
+ * links the library's objects, not libelman, to name the kernels.
  *
  * OpenBLAS's own threads are set to 1: elman chooses its threads itself
  * (--threads), and the comparison is of equal thread budgets.
@@ -23,6 +28,7 @@
 #undef I /* complex.h, included by cblas.h */
 
 #include "elman.h"
+#include "kernel.h"
 
 static float *random_array(size_t n, float bound)
 {
@@ -43,8 +49,21 @@ static void usage(void)
     exit(2);
 }
 
+static int info(void)
+{
+    char model[256];
+    int family;
+    bench_cpu(model, sizeof(model), &family);
+    printf("{\"impl\":\"elman\",\"cpu\":\"%s\",\"family\":%d,\"kernels\":\"%s\","
+           "\"openblas_core\":\"%s\"}\n",
+           model, family, elman_select_kernels()->name, openblas_get_corename());
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--info") == 0)
+        return info();
     if (argc < 8)
         usage();
     const int B = bench_parse_int(argv[1], usage);
@@ -149,9 +168,10 @@ int main(int argc, char **argv)
     }
     printf("{\"impl\":\"elman\",\"B\":%d,\"T\":%d,\"I\":%d,\"H\":%d,\"L\":%d,\"D\":%d,"
            "\"threads\":%d,\"lengths\":%s,\"deterministic\":%s,\"median_us\":%.3f,"
-           "\"min_us\":%.3f,\"gflops\":%.2f,\"valid_frac\":%.9g}\n",
+           "\"min_us\":%.3f,\"gflops\":%.2f,\"valid_frac\":%.9g,\"kernels\":\"%s\"}\n",
            B, T, In, H, L, D, threads, use_lengths ? "true" : "false",
-           deterministic ? "true" : "false", median, times[0], flops / median * 1e-3, valid);
+           deterministic ? "true" : "false", median, times[0], flops / median * 1e-3, valid,
+           elman_select_kernels()->name);
 
     free(times);
     free(ws);
