@@ -111,20 +111,24 @@ ALWAYS_INLINE void finish16(const elman_gemm_args *g, int i, int p, __m512 v)
     _mm512_mask_storeu_ps(g->out[i] + j, m, activate16(g->act, v));
 }
 
-/* MR rows from i0, NP panels from p: 2*MR*NP accumulators (the even and
- * the odd chain of each). The loops over r and q unroll completely, so the
- * accumulators live in registers. */
-ALWAYS_INLINE void block(const elman_gemm_args *g, int i0, const int MR, int p, const int NP)
+/* MR rows from i0, NP panels from p: 2*MR*NP accumulators acc (the even
+ * and the odd chain of each), which the caller declares with exactly that
+ * size (BLOCK): the loops over r and q unroll completely, and an array no
+ * larger than its use is what lets the compiler keep every accumulator in
+ * a register (a larger one left one in memory, on the critical path of a
+ * step of one sequence). */
+#define ACC(r, q, c) acc[((r) * NP + (q)) * 2 + (c)]
+ALWAYS_INLINE void block(const elman_gemm_args *g, int i0, const int MR, int p, const int NP,
+                         __m512 *acc)
 {
-    __m512 acc[6][8][2];
     const float *a[6];
 #pragma GCC unroll 6
     for (int r = 0; r < MR; r++) {
         a[r] = g->a[i0 + r];
 #pragma GCC unroll 8
         for (int q = 0; q < NP; q++) {
-            acc[r][q][0] = _mm512_setzero_ps();
-            acc[r][q][1] = _mm512_setzero_ps();
+            ACC(r, q, 0) = _mm512_setzero_ps();
+            ACC(r, q, 1) = _mm512_setzero_ps();
         }
     }
     /* the projection rows were written a whole layer earlier: ask for them
@@ -147,8 +151,8 @@ ALWAYS_INLINE void block(const elman_gemm_args *g, int i0, const int MR, int p, 
 #pragma GCC unroll 8
             for (int q = 0; q < NP; q++) {
                 const float *wq = w + q * stride + k * ELMAN_PANEL;
-                acc[r][q][0] = _mm512_fmadd_ps(a0, _mm512_loadu_ps(wq), acc[r][q][0]);
-                acc[r][q][1] = _mm512_fmadd_ps(a1, _mm512_loadu_ps(wq + ELMAN_PANEL), acc[r][q][1]);
+                ACC(r, q, 0) = _mm512_fmadd_ps(a0, _mm512_loadu_ps(wq), ACC(r, q, 0));
+                ACC(r, q, 1) = _mm512_fmadd_ps(a1, _mm512_loadu_ps(wq + ELMAN_PANEL), ACC(r, q, 1));
             }
         }
     }
@@ -158,15 +162,30 @@ ALWAYS_INLINE void block(const elman_gemm_args *g, int i0, const int MR, int p, 
             const __m512 a0 = _mm512_set1_ps(a[r][k]);
 #pragma GCC unroll 8
             for (int q = 0; q < NP; q++)
-                acc[r][q][0] = _mm512_fmadd_ps(
-                    a0, _mm512_loadu_ps(w + q * stride + k * ELMAN_PANEL), acc[r][q][0]);
+                ACC(r, q, 0) = _mm512_fmadd_ps(
+                    a0, _mm512_loadu_ps(w + q * stride + k * ELMAN_PANEL), ACC(r, q, 0));
         }
+    /* The sums go through memory to the epilogue: the scalar activations
+     * are calls, which clobber every vector register, and with the
+     * accumulators live across them the compiler kept one in memory inside
+     * the k loop. */
+    __m512 sum[6 * 8];
 #pragma GCC unroll 6
     for (int r = 0; r < MR; r++)
 #pragma GCC unroll 8
         for (int q = 0; q < NP; q++)
-            finish16(g, i0 + r, p + q, _mm512_add_ps(acc[r][q][0], acc[r][q][1]));
+            sum[r * NP + q] = _mm512_add_ps(ACC(r, q, 0), ACC(r, q, 1));
+    for (int r = 0; r < MR; r++)
+        for (int q = 0; q < NP; q++)
+            finish16(g, i0 + r, p + q, sum[r * NP + q]);
 }
+#undef ACC
+
+#define BLOCK(g, i0, MR, p, NP)                                                                \
+    do {                                                                                       \
+        __m512 acc_[2 * (MR) * (NP)];                                                          \
+        block(g, i0, MR, p, NP, acc_);                                                         \
+    } while (0)
 
 /* One row, up to 8 panels at once: 16 chains, enough to hide the FMA
  * latency. */
@@ -175,15 +194,15 @@ static void rows1(const elman_gemm_args *g, int i)
     int p = g->panel_begin;
     const int p_end = g->panel_end;
     for (; p + 8 <= p_end; p += 8)
-        block(g, i, 1, p, 8);
+        BLOCK(g, i, 1, p, 8);
     switch (p_end - p) {
-    case 7: block(g, i, 1, p, 7); break;
-    case 6: block(g, i, 1, p, 6); break;
-    case 5: block(g, i, 1, p, 5); break;
-    case 4: block(g, i, 1, p, 4); break;
-    case 3: block(g, i, 1, p, 3); break;
-    case 2: block(g, i, 1, p, 2); break;
-    case 1: block(g, i, 1, p, 1); break;
+    case 7: BLOCK(g, i, 1, p, 7); break;
+    case 6: BLOCK(g, i, 1, p, 6); break;
+    case 5: BLOCK(g, i, 1, p, 5); break;
+    case 4: BLOCK(g, i, 1, p, 4); break;
+    case 3: BLOCK(g, i, 1, p, 3); break;
+    case 2: BLOCK(g, i, 1, p, 2); break;
+    case 1: BLOCK(g, i, 1, p, 1); break;
     default: break;
     }
 }
@@ -193,22 +212,22 @@ static void tile(const elman_gemm_args *g, int i0, int mr, int p, int np)
 {
     if (np == 2) {
         switch (mr) {
-        case 6: block(g, i0, 6, p, 2); break;
-        case 5: block(g, i0, 5, p, 2); break;
-        case 4: block(g, i0, 4, p, 2); break;
-        case 3: block(g, i0, 3, p, 2); break;
-        case 2: block(g, i0, 2, p, 2); break;
-        default: block(g, i0, 1, p, 2); break;
+        case 6: BLOCK(g, i0, 6, p, 2); break;
+        case 5: BLOCK(g, i0, 5, p, 2); break;
+        case 4: BLOCK(g, i0, 4, p, 2); break;
+        case 3: BLOCK(g, i0, 3, p, 2); break;
+        case 2: BLOCK(g, i0, 2, p, 2); break;
+        default: BLOCK(g, i0, 1, p, 2); break;
         }
         return;
     }
     switch (mr) {
-    case 6: block(g, i0, 6, p, 1); break;
-    case 5: block(g, i0, 5, p, 1); break;
-    case 4: block(g, i0, 4, p, 1); break;
-    case 3: block(g, i0, 3, p, 1); break;
-    case 2: block(g, i0, 2, p, 1); break;
-    default: block(g, i0, 1, p, 1); break;
+    case 6: BLOCK(g, i0, 6, p, 1); break;
+    case 5: BLOCK(g, i0, 5, p, 1); break;
+    case 4: BLOCK(g, i0, 4, p, 1); break;
+    case 3: BLOCK(g, i0, 3, p, 1); break;
+    case 2: BLOCK(g, i0, 2, p, 1); break;
+    default: BLOCK(g, i0, 1, p, 1); break;
     }
 }
 
