@@ -347,8 +347,10 @@ static int forward(const call *c, void *workspace, size_t workspace_size)
     for (int i = 0; i < r.B; i++)
         r.valid_rows += len[i];
     elman_act_from_config(&rnn->cfg, &r.act);
-    /* Deterministic mode keeps to the row-independent kernels. */
-    r.use_blas = !rnn->cfg.deterministic && c->lengths == NULL;
+    /* Deterministic mode keeps to the row-independent kernels, and so do
+     * kernels that project faster than the BLAS. */
+    r.use_blas = !rnn->cfg.deterministic && c->lengths == NULL &&
+                 !elman_kernels_project_faster(rnn->kernels);
 
     /* Padding is zero in the result and is read as input by layers above 0;
      * no step ever writes it. */

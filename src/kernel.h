@@ -90,6 +90,9 @@ extern const elman_kernels elman_kernels_avx512;
  * ELMAN_KERNELS names others ("portable", "avx2", "avx512") that it can
  * run. */
 const elman_kernels *elman_select_kernels(void);
+/* Whether k computes the input projection faster than OpenBLAS's sgemm,
+ * so the forward pass keeps it off BLAS. */
+int elman_kernels_project_faster(const elman_kernels *k);
 /* The kernels called `name`, or NULL if unknown or not runnable here. */
 const elman_kernels *elman_find_kernels(const char *name);
 
