@@ -8,7 +8,9 @@
  * FLOPs = sum over layers and directions of 2*T*B*(I_l*H + H*H).
  *
  * --info prints the processor (model name, family), the kernels elman
- * chooses on it (ELMAN_KERNELS applies) and OpenBLAS's core. This program
+ * chooses on it (ELMAN_KERNELS applies), OpenBLAS's core and what a
+ * barrier between two threads costs now (what decides whether a step
+ * splits between threads). This program
  * links the library's objects, not libelman, to name the kernels.
  *
  * OpenBLAS's own threads are set to 1: elman chooses its threads itself
@@ -29,6 +31,7 @@
 
 #include "elman.h"
 #include "kernel.h"
+#include "team.h"
 
 static float *random_array(size_t n, float bound)
 {
@@ -55,8 +58,9 @@ static int info(void)
     int family;
     bench_cpu(model, sizeof(model), &family);
     printf("{\"impl\":\"elman\",\"cpu\":\"%s\",\"family\":%d,\"kernels\":\"%s\","
-           "\"openblas_core\":\"%s\"}\n",
-           model, family, elman_select_kernels()->name, openblas_get_corename());
+           "\"openblas_core\":\"%s\",\"barrier_ns\":%.0f}\n",
+           model, family, elman_select_kernels()->name, openblas_get_corename(),
+           elman_barrier_cost_ns());
     return 0;
 }
 

@@ -38,6 +38,8 @@ struct elman_rnn {
     const struct elman_kernels *kernels;
     int force_threads; /* tests: ELMAN_FORCE_THREADS=1 starts num_threads
                           threads and splits every step, whatever the size */
+    double barrier_ns;   /* a barrier between two threads, measured at
+                            creation when num_threads > 1 (team.h) */
     elman_layer *layers; /* num_layers entries */
     void *storage;       /* all weights, one allocation */
 };

@@ -5,6 +5,7 @@
 
 #include "internal.h"
 #include "kernel.h"
+#include "team.h"
 
 void elman_config_init(elman_config *cfg)
 {
@@ -125,6 +126,8 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
     rnn->kernels = elman_select_kernels();
     const char *force = getenv("ELMAN_FORCE_THREADS");
     rnn->force_threads = force != NULL && strcmp(force, "1") == 0;
+    /* what splitting a step between threads costs here (forward.c) */
+    rnn->barrier_ns = cfg->num_threads > 1 ? elman_barrier_cost_ns() : 0.0;
     /* zeroed: the packed W_ih of a layer is repacked from both directions'
      * rows whenever one is set */
     rnn->storage = calloc(total, es);
