@@ -10,7 +10,7 @@
  * --info prints the processor (model name, family), the kernels elman
  * chooses on it (ELMAN_KERNELS applies), OpenBLAS's core and what a
  * barrier between two threads costs now (what decides whether a step
- * splits between threads). This program
+ * splits between threads) and what starting a thread costs. This program
  * links the library's objects, not libelman, to name the kernels.
  *
  * OpenBLAS's own threads are set to 1: elman chooses its threads itself
@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <pthread.h>
 
 #include <cblas.h>
 
@@ -52,15 +54,37 @@ static void usage(void)
     exit(2);
 }
 
+static void *nothing(void *p)
+{
+    return p;
+}
+
+/* Median cost of starting and joining one thread, in us: what a forward
+ * call that uses threads pays per extra thread (elman keeps no pool). */
+static double thread_start_us(void)
+{
+    double t[21];
+    for (int i = 0; i < 21; i++) {
+        pthread_t th;
+        const double t0 = bench_now_us();
+        if (pthread_create(&th, NULL, nothing, NULL) != 0)
+            return -1;
+        pthread_join(th, NULL);
+        t[i] = bench_now_us() - t0;
+    }
+    qsort(t, 21, sizeof(double), bench_cmp_double);
+    return t[10];
+}
+
 static int info(void)
 {
     char model[256];
     int family;
     bench_cpu(model, sizeof(model), &family);
     printf("{\"impl\":\"elman\",\"cpu\":\"%s\",\"family\":%d,\"kernels\":\"%s\","
-           "\"openblas_core\":\"%s\",\"barrier_ns\":%.0f}\n",
+           "\"openblas_core\":\"%s\",\"barrier_ns\":%.0f,\"thread_start_us\":%.1f}\n",
            model, family, elman_select_kernels()->name, openblas_get_corename(),
-           elman_barrier_cost_ns());
+           elman_barrier_cost_ns(), thread_start_us());
     return 0;
 }
 
