@@ -3,8 +3,9 @@
  *
  * The floating-point peak of one core: 12 independent chains of fp32
  * multiply-adds in registers (enough to cover latency x throughput of the
- * FMA units of the processors elman targets), timed for about S seconds
- * (default 0.3) per ISA the CPU has, best of 5 rounds. Prints one JSON line:
+ * FMA units of the processors elman targets), in rounds of about S seconds
+ * (default 0.02) per ISA the CPU has, best of 25 rounds: short rounds, so
+ * that on a shared machine some of them have the core to themselves. Prints one JSON line:
  * {"impl":"fma-peak","avx2_gflops":...,"avx512_gflops":...} (null where the
  * CPU lacks the ISA). The ceiling that elman's GFLOP/s are compared with.
  */
@@ -46,7 +47,7 @@ PROBE(probe_avx512, "avx512f", __m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_a
 
 static volatile float sink;
 
-/* GFLOP/s of probe(reps) with `lanes` floats a vector, best of 5. */
+/* GFLOP/s of probe(reps) with `lanes` floats a vector, best of 25. */
 static double rate(float (*probe)(long), int lanes, double seconds)
 {
     long reps = 1;
@@ -61,7 +62,7 @@ static double rate(float (*probe)(long), int lanes, double seconds)
     }
     reps = (long)((double)reps * seconds / t) + 1;
     double best = 0;
-    for (int round = 0; round < 5; round++) {
+    for (int round = 0; round < 25; round++) {
         double t0 = bench_now_us();
         sink = probe(reps);
         double s = (bench_now_us() - t0) * 1e-6;
@@ -75,7 +76,7 @@ static double rate(float (*probe)(long), int lanes, double seconds)
 
 int main(int argc, char **argv)
 {
-    double seconds = 0.3;
+    double seconds = 0.02;
     if (argc == 3 && strcmp(argv[1], "--seconds") == 0)
         seconds = atof(argv[2]);
     else if (argc != 1) {

@@ -21,6 +21,16 @@
 #include "tanh_coeffs.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
+/* Complete unrolling of the loops over a block's rows and panels, whose
+ * trip counts are constants once block() is inlined: what keeps the
+ * accumulators in registers. clang does not take GCC's pragma for it (the
+ * accumulators stayed in memory: 4.5x slower). */
+#define PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
+#define UNROLL(n) PRAGMA(clang loop unroll(full))
+#else
+#define UNROLL(n) PRAGMA(GCC unroll n)
+#endif
 
 /* tanh of 16 floats: the operations of the AVX2 tanh, in the same order,
  * so the two agree bit for bit. */
@@ -122,10 +132,10 @@ ALWAYS_INLINE void block(const elman_gemm_args *g, int i0, const int MR, int p, 
                          __m512 *acc)
 {
     const float *a[6];
-#pragma GCC unroll 6
+UNROLL(6)
     for (int r = 0; r < MR; r++) {
         a[r] = g->a[i0 + r];
-#pragma GCC unroll 8
+UNROLL(8)
         for (int q = 0; q < NP; q++) {
             ACC(r, q, 0) = _mm512_setzero_ps();
             ACC(r, q, 1) = _mm512_setzero_ps();
@@ -134,9 +144,9 @@ ALWAYS_INLINE void block(const elman_gemm_args *g, int i0, const int MR, int p, 
     /* the projection rows were written a whole layer earlier: ask for them
      * while the loop runs (as the AVX2 kernel does) */
     if (g->add != NULL)
-#pragma GCC unroll 6
+UNROLL(6)
         for (int r = 0; r < MR; r++)
-#pragma GCC unroll 8
+UNROLL(8)
             for (int q = 0; q < NP; q++)
                 _mm_prefetch((const char *)(g->add[i0 + r] + (p + q) * ELMAN_PANEL),
                              _MM_HINT_T0);
@@ -145,10 +155,10 @@ ALWAYS_INLINE void block(const elman_gemm_args *g, int i0, const int MR, int p, 
     const float *w = g->w + (size_t)p * stride;
     size_t k = 0;
     for (; k + 2 <= K; k += 2) {
-#pragma GCC unroll 6
+UNROLL(6)
         for (int r = 0; r < MR; r++) {
             const __m512 a0 = _mm512_set1_ps(a[r][k]), a1 = _mm512_set1_ps(a[r][k + 1]);
-#pragma GCC unroll 8
+UNROLL(8)
             for (int q = 0; q < NP; q++) {
                 const float *wq = w + q * stride + k * ELMAN_PANEL;
                 ACC(r, q, 0) = _mm512_fmadd_ps(a0, _mm512_loadu_ps(wq), ACC(r, q, 0));
@@ -157,10 +167,10 @@ ALWAYS_INLINE void block(const elman_gemm_args *g, int i0, const int MR, int p, 
         }
     }
     if (k < K)
-#pragma GCC unroll 6
+UNROLL(6)
         for (int r = 0; r < MR; r++) {
             const __m512 a0 = _mm512_set1_ps(a[r][k]);
-#pragma GCC unroll 8
+UNROLL(8)
             for (int q = 0; q < NP; q++)
                 ACC(r, q, 0) = _mm512_fmadd_ps(
                     a0, _mm512_loadu_ps(w + q * stride + k * ELMAN_PANEL), ACC(r, q, 0));
@@ -170,9 +180,9 @@ ALWAYS_INLINE void block(const elman_gemm_args *g, int i0, const int MR, int p, 
      * accumulators live across them the compiler kept one in memory inside
      * the k loop. */
     __m512 sum[6 * 8];
-#pragma GCC unroll 6
+UNROLL(6)
     for (int r = 0; r < MR; r++)
-#pragma GCC unroll 8
+UNROLL(8)
         for (int q = 0; q < NP; q++)
             sum[r * NP + q] = _mm512_add_ps(ACC(r, q, 0), ACC(r, q, 1));
     for (int r = 0; r < MR; r++)
