@@ -3,7 +3,9 @@
 #define ELMAN_BENCH_UTIL_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h> /* clock_gettime: the programs define _POSIX_C_SOURCE */
 
 /* Monotonic time in microseconds. */
@@ -49,6 +51,32 @@ static inline int bench_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* The processor's model name (at most n-1 bytes, "?" if unknown) and
+ * family (-1 if unknown), from /proc/cpuinfo. */
+static inline void bench_cpu(char *model, size_t n, int *family)
+{
+    snprintf(model, n, "?");
+    *family = -1;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f == NULL)
+        return;
+    char line[512];
+    int have_model = 0;
+    while (fgets(line, sizeof(line), f) != NULL && (!have_model || *family < 0)) {
+        const char *colon = strchr(line, ':');
+        if (colon == NULL)
+            continue;
+        if (!have_model && strncmp(line, "model name", 10) == 0) {
+            snprintf(model, n, "%s", colon + 2);
+            model[strcspn(model, "\n\"\\")] = '\0'; /* stays a JSON string */
+            have_model = 1;
+        } else if (*family < 0 && strncmp(line, "cpu family", 10) == 0) {
+            *family = atoi(colon + 1);
+        }
+    }
+    fclose(f);
 }
 
 #endif

@@ -1,10 +1,17 @@
 /*
  * elman-bench B T I H L D ITERS [--threads N] [--lengths] [--deterministic] [--seed S]
+ * elman-bench --info
  *
  * Builds a random model of that shape, times ITERS forward calls (caller
  * workspace, so no allocation in the timed region) after a warm-up, and
  * prints one JSON line with the median and minimum time of one call.
  * FLOPs = sum over layers and directions of 2*T*B*(I_l*H + H*H).
+ *
+ * --info prints the processor (model name, family), the kernels elman
+ * chooses on it (ELMAN_KERNELS applies), OpenBLAS's core and what a
+ * barrier between two threads costs now (what decides whether a step
+ * splits between threads) and what starting a thread costs. This program
+ * links the library's objects, not libelman, to name the kernels.
  *
  * OpenBLAS's own threads are set to 1: elman chooses its threads itself
  * (--threads), and the comparison is of equal thread budgets.
@@ -17,12 +24,16 @@
 #include <string.h>
 #include <time.h>
 
+#include <pthread.h>
+
 #include <cblas.h>
 
 #include "bench_util.h"
 #undef I /* complex.h, included by cblas.h */
 
 #include "elman.h"
+#include "kernels/kernel.h"
+#include "team.h"
 
 static float *random_array(size_t n, float bound)
 {
@@ -43,8 +54,44 @@ static void usage(void)
     exit(2);
 }
 
+static void *nothing(void *p)
+{
+    return p;
+}
+
+/* Median cost of starting and joining one thread, in us: what a forward
+ * call that uses threads pays per extra thread (elman keeps no pool). */
+static double thread_start_us(void)
+{
+    double t[21];
+    for (int i = 0; i < 21; i++) {
+        pthread_t th;
+        const double t0 = bench_now_us();
+        if (pthread_create(&th, NULL, nothing, NULL) != 0)
+            return -1;
+        pthread_join(th, NULL);
+        t[i] = bench_now_us() - t0;
+    }
+    qsort(t, 21, sizeof(double), bench_cmp_double);
+    return t[10];
+}
+
+static int info(void)
+{
+    char model[256];
+    int family;
+    bench_cpu(model, sizeof(model), &family);
+    printf("{\"impl\":\"elman\",\"cpu\":\"%s\",\"family\":%d,\"kernels\":\"%s\","
+           "\"openblas_core\":\"%s\",\"barrier_ns\":%.0f,\"thread_start_us\":%.1f}\n",
+           model, family, elman_select_kernels()->name, openblas_get_corename(),
+           elman_barrier_cost_ns(), thread_start_us());
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--info") == 0)
+        return info();
     if (argc < 8)
         usage();
     const int B = bench_parse_int(argv[1], usage);
@@ -149,9 +196,10 @@ int main(int argc, char **argv)
     }
     printf("{\"impl\":\"elman\",\"B\":%d,\"T\":%d,\"I\":%d,\"H\":%d,\"L\":%d,\"D\":%d,"
            "\"threads\":%d,\"lengths\":%s,\"deterministic\":%s,\"median_us\":%.3f,"
-           "\"min_us\":%.3f,\"gflops\":%.2f,\"valid_frac\":%.9g}\n",
+           "\"min_us\":%.3f,\"gflops\":%.2f,\"valid_frac\":%.9g,\"kernels\":\"%s\"}\n",
            B, T, In, H, L, D, threads, use_lengths ? "true" : "false",
-           deterministic ? "true" : "false", median, times[0], flops / median * 1e-3, valid);
+           deterministic ? "true" : "false", median, times[0], flops / median * 1e-3, valid,
+           elman_select_kernels()->name);
 
     free(times);
     free(ws);

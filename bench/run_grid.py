@@ -59,12 +59,22 @@ CONFIGS = [
 COMPUTE_BOUND = ("batch", "large", "deepbi")
 THREADS = (1, 2)
 
-# Targets of issue 4, shown next to the ratios.
-ONEDNN_TARGET = {1: {"seed": 5.0, "stream": 3.0, "mid1": 2.0, "batch": 1.0, "large": 1.0,
+# Targets of issue 11, shown next to the ratios and checked by targets().
+# oneDNN / elman at 1 and 2 threads; at 2 threads mid1 is held against
+# oneDNN's faster thread count (the "best" table).
+ONEDNN_TARGET = {1: {"seed": 5.0, "stream": 3.0, "mid1": 1.6, "batch": 1.0, "large": 1.0,
                      "deepbi": 1.0},
-                 2: {"batch": 1.2, "large": 1.2, "deepbi": 1.2}}
-PYTORCH_TARGET = 3.0
-SGEMM_TARGET = 0.90
+                 2: {"batch": 1.0, "large": 1.0, "deepbi": 1.0}}
+ONEDNN_BEST_TARGET = {"mid1": 2.5}
+PYTORCH_TARGET = 1.5
+PEAK_TARGET = 0.75      # elman GFLOP/s / the FMA peak, compute-bound configs, 1 thread
+SCALING_TARGET = {"batch": 1.6, "large": 1.6, "deepbi": 1.6}  # else 1.0: never slower
+
+# The OpenBLAS settings of the two grids: the machine's environment as it
+# is, and without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (what a user's
+# machine does), for the peers and elman alike.
+OPENBLAS_KNOBS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+SETTINGS = ("machine", "unset")
 
 # sgemm shapes (M, N, K, ITERS): the batch config's input projection
 # (T*B = 3200 rows), the large config's, and a square one.
@@ -75,8 +85,9 @@ PARITY_ABS, PARITY_REL = 2e-5, 1e-4
 
 # variant = (implementation, lengths)
 VARIANTS = [("elman", False), ("onednn", False), ("pytorch", False),
-            ("elman", True), ("pytorch", True)]
-LABEL = {"elman": "elman", "onednn": "oneDNN", "pytorch": "PyTorch"}
+            ("elman", True), ("pytorch", True), ("elman-det", False)]
+LABEL = {"elman": "elman", "onednn": "oneDNN", "pytorch": "PyTorch",
+         "elman-det": "elman deterministic"}
 
 
 def log(msg):
@@ -90,15 +101,20 @@ class Harness:
         bench = os.path.join(os.path.abspath(args.build), "bench")
         self.paths = {
             "elman": os.path.join(bench, "elman-bench"),
+            "elman-det": os.path.join(bench, "elman-bench"),
+            "fma": os.path.join(bench, "fma-peak"),
             "elman-parity": os.path.join(bench, "elman-parity"),
             "onednn": os.path.join(bench, "onednn-bench"),
             "sgemm": os.path.join(bench, "sgemm-rate"),
         }
         self.python = args.python
         self.peer_env = dict(kv.split("=", 1) for kv in args.peer_env)
+        self.unset = ()  # environment variables removed for every run
         self.torch_script = os.path.join(HERE, "torch_bench.py")
         self.available = {
             "elman": os.access(self.paths["elman"], os.X_OK),
+            "elman-det": os.access(self.paths["elman"], os.X_OK),
+            "fma": os.access(self.paths["fma"], os.X_OK),
             "elman-parity": os.access(self.paths["elman-parity"], os.X_OK),
             "onednn": os.access(self.paths["onednn"], os.X_OK),
             "sgemm": os.access(self.paths["sgemm"], os.X_OK),
@@ -123,14 +139,16 @@ class Harness:
             cmd.append("--lengths")
         if max_seconds and impl in ("onednn", "pytorch"):
             cmd += ["--max-seconds", f"{max_seconds:g}"]
+        if impl == "elman-det":
+            cmd.append("--deterministic")
         return cmd + list(extra)
 
     def env(self, impl, threads):
-        e = dict(os.environ)
+        e = {k: v for k, v in os.environ.items() if k not in self.unset}
         if impl in ("onednn", "pytorch"):
             e.update(self.peer_env)
         n = str(threads)
-        if impl in ("elman", "elman-parity"):
+        if impl in ("elman", "elman-det", "elman-parity"):
             e["OPENBLAS_NUM_THREADS"] = "1"  # elman starts its own threads
         elif impl == "onednn":
             e["OMP_NUM_THREADS"] = n
@@ -222,7 +240,7 @@ def machine_info(h):
             if ":" in line:
                 k, v = line.split(":", 1)
                 fields[k.strip()] = v.strip()
-        info["cpu"] = fields.get("Model name", "?")
+        info["cpu"] = fields.get("Model name", "?")  # replaced by elman-bench --info
         info["cpus"] = fields.get("CPU(s)", "?")
         info["threads_per_core"] = fields.get("Thread(s) per core", "?")
         flags = fields.get("Flags", "").split()
@@ -231,6 +249,21 @@ def machine_info(h):
         info["hypervisor"] = fields.get("Hypervisor vendor", "none")
     except OSError:
         pass
+    res, _ = h.run_json("elman", [h.paths["elman"], "--info"], 1)
+    if res:
+        info["cpu"] = f"{res['cpu']} (family {res['family']})"
+        info["elman_kernels"] = res["kernels"]
+    if h.available["fma"]:
+        peaks = []
+        for _ in range(3):  # best of three: a busy core only lowers it
+            res, _ = h.run_json("fma", [h.paths["fma"]], 1)
+            if res:
+                peaks.append(res)
+        for isa in ("avx2", "avx512"):
+            vals = [p[f"{isa}_gflops"] for p in peaks if p.get(f"{isa}_gflops")]
+            if vals:
+                info[f"fma_{isa}"] = max(vals)
+        info["fma_peak"] = info.get("fma_avx512", info.get("fma_avx2"))
     if h.available["sgemm"]:
         res, _ = h.run_json("sgemm", [h.paths["sgemm"], "--info"], 1)
         if res:
@@ -364,8 +397,11 @@ def write_table(path, summary, configs, info, rates, parity_report, args, reps, 
     L.append(f"- CPU: {info.get('cpu')}, {info.get('cpus')} CPUs, "
              f"{info.get('threads_per_core')} thread(s) per core, "
              f"ISA: {info.get('isa')}, hypervisor: {info.get('hypervisor')}")
-    L.append(f"- OpenBLAS core: {info.get('openblas_core', 'n/a')} "
-             f"(`{info.get('openblas_config', '')}`)")
+    L.append(f"- elman's kernels: **{info.get('elman_kernels', '?')}**; FMA peak of one core "
+             f"(`fma-peak`, 12 chains, best of 3): AVX2 {info.get('fma_avx2', 'n/a')}, "
+             f"AVX-512 {info.get('fma_avx512', 'n/a')} GFLOP/s")
+    L.append(f"- OpenBLAS settings: {info.get('openblas_env', '?')}; OpenBLAS core: "
+             f"**{info.get('openblas_core', 'n/a')}** (`{info.get('openblas_config', '')}`)")
     L.append(f"- oneDNN: {info.get('onednn', 'not built')}; PyTorch: "
              f"{info.get('pytorch', 'not installed')}; {info.get('platform')}")
     L.append(f"- Load average (1 min) before / after the grid: "
@@ -387,14 +423,32 @@ def write_table(path, summary, configs, info, rates, parity_report, args, reps, 
     L.append("## Full-length sequences")
     L.append("")
     L.append("Ratios are peer time / elman time (> 1: elman is faster); ✓/✗ against the "
-             "targets of issue 4. % sgemm = elman GFLOP/s / the sgemm rate at the same "
-             "thread count. elman 1T/2T = elman's 1-thread time / its 2-thread time "
-             "(≥ 1: two threads are not slower). FLOPs = Σ over layers and directions of "
-             "2·T·B·(I_l·H + H·H).")
+             "targets of issue 11. % FMA peak = elman GFLOP/s / (threads × the FMA peak of "
+             "one core, AVX-512 where the CPU has it); % sgemm = the same against OpenBLAS's "
+             "sgemm rate at that thread count. elman 1T/2T = elman's 1-thread time / its "
+             "2-thread time. deterministic / default = elman's time with "
+             "`elman_config.deterministic` / without. FLOPs = Σ over layers and directions "
+             "of 2·T·B·(I_l·H + H·H).")
     L.append("")
+    L.extend(full_table(summary, configs, info, sgemm_best))
+    L.append("")
+    L.extend(targets_lines(targets(summary, configs, info)))
+    L.append("")
+    write_rest(L, path, summary, configs, info, parity_report)
+
+
+def full_table(summary, configs, info, sgemm_best):
+    """The lines of the full-length table."""
+    def get(config, impl, t, lengths=False):
+        v = summary.get((config, impl, t, lengths))
+        return v["median_us"] if v else None
+
+    peak = info.get("fma_peak")
+    L = []
     L.append("| config | B, T, I, H, L, D | threads | elman | oneDNN | PyTorch | "
-             "oneDNN / elman | PyTorch / elman | elman GFLOP/s | % sgemm | elman 1T/2T |")
-    L.append("|---|---|---:|---:|---:|---:|---|---|---:|---|---|")
+             "oneDNN / elman | PyTorch / elman | elman GFLOP/s | % FMA peak | % sgemm | "
+             "elman 1T/2T | elman deterministic | deterministic / default |")
+    L.append("|---|---|---:|---:|---:|---:|---|---|---:|---|---:|---|---:|---:|")
     for name, shape, _ in configs:
         for t in THREADS:
             e, o, p = get(name, "elman", t), get(name, "onednn", t), get(name, "pytorch", t)
@@ -406,14 +460,30 @@ def write_table(path, summary, configs, info, rates, parity_report, args, reps, 
             if es and sgemm_best[t]:
                 frac = es["gflops"] / sgemm_best[t]
                 pct = f"{100 * frac:.0f}%" if frac >= 0.1 else f"{100 * frac:.1f}%"
-                if name in COMPUTE_BOUND and t == 1:
-                    pct += f" {'✓' if frac >= SGEMM_TARGET else '✗'} (≥{100 * SGEMM_TARGET:.0f}%)"
+            ppk = "—"
+            if es and peak:
+                frac = es["gflops"] / (peak * t)
+                ppk = f"{100 * frac:.0f}%" if frac >= 0.1 else f"{100 * frac:.1f}%"
+                if name in COMPUTE_BOUND and t == 1 and frac <= 1:
+                    ppk += f" {'✓' if frac >= PEAK_TARGET else '✗'} (≥{100 * PEAK_TARGET:.0f}%)"
+                elif frac > 1:
+                    ppk += " (peak probe lost its core)"
             scaling = "—"
             if t != 1:
-                scaling, _ = fmt_ratio(get(name, "elman", 1), e, 1.0)
+                scaling, _ = fmt_ratio(get(name, "elman", 1), e, SCALING_TARGET.get(name, 1.0))
+            det = get(name, "elman-det", t)
+            dd, _ = fmt_ratio(det, e)
             L.append(f"| {name} | {', '.join(map(str, shape))} | {t} | {fmt_us(e)} | "
-                     f"{fmt_us(o)} | {fmt_us(p)} | {ro} | {rp} | {gf} | {pct} | {scaling} |")
-    L.append("")
+                     f"{fmt_us(o)} | {fmt_us(p)} | {ro} | {rp} | {gf} | {ppk} | {pct} | "
+                     f"{scaling} | {fmt_us(det)} | {dd} |")
+    return L
+
+
+def write_rest(L, path, summary, configs, info, parity_report):
+    """The lengths, best-thread, noise and parity sections; writes the file."""
+    def get(config, impl, t, lengths=False):
+        v = summary.get((config, impl, t, lengths))
+        return v["median_us"] if v else None
 
     L.append("## Per-sequence lengths")
     L.append("")
@@ -454,7 +524,7 @@ def write_table(path, summary, configs, info, rates, parity_report, args, reps, 
         for impl in ("onednn", "pytorch"):
             vals = [v for v in (get(name, impl, 1), get(name, impl, 2)) if v is not None]
             bests[impl] = min(vals) if vals else None
-        ro, _ = fmt_ratio(bests["onednn"], e, ONEDNN_TARGET[2].get(name))
+        ro, _ = fmt_ratio(bests["onednn"], e, ONEDNN_BEST_TARGET.get(name))
         rp, _ = fmt_ratio(bests["pytorch"], e, PYTORCH_TARGET)
         L.append(f"| {name} | {fmt_us(e)} | {fmt_us(bests['onednn'])} | {ro} | "
                  f"{fmt_us(bests['pytorch'])} | {rp} |")
@@ -485,6 +555,75 @@ def write_table(path, summary, configs, info, rates, parity_report, args, reps, 
     L.append("Reproduce: see `bench/README.md`.")
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(L) + "\n")
+
+
+def targets(summary, configs, info):
+    """Every target of issue 11 this grid measures, from the same medians as
+    the tables: a list of (what, value or None, target)."""
+    def get(config, impl, t, lengths=False):
+        v = summary.get((config, impl, t, lengths))
+        return v["median_us"] if v else None
+
+    def ratio(num, den):
+        return num / den if num is not None and den else None
+
+    out = []
+    peak = info.get("fma_peak")
+    for name, _, _ in configs:
+        for t in THREADS:
+            target = ONEDNN_TARGET.get(t, {}).get(name)
+            if target:
+                out.append((f"oneDNN / elman, {name}, {t}T",
+                            ratio(get(name, "onednn", t), get(name, "elman", t)), target))
+        if name in ONEDNN_BEST_TARGET:
+            best = [v for v in (get(name, "onednn", 1), get(name, "onednn", 2)) if v]
+            out.append((f"oneDNN at its faster thread count / elman 2T, {name}",
+                        ratio(min(best) if best else None, get(name, "elman", 2)),
+                        ONEDNN_BEST_TARGET[name]))
+        for lengths in (False, True):
+            for t in THREADS:
+                out.append((f"PyTorch / elman, {name}, {t}T{', lengths' if lengths else ''}",
+                            ratio(get(name, "pytorch", t, lengths),
+                                  get(name, "elman", t, lengths)), PYTORCH_TARGET))
+        out.append((f"elman 1T / 2T, {name}",
+                    ratio(get(name, "elman", 1), get(name, "elman", 2)),
+                    SCALING_TARGET.get(name, 1.0)))
+        es = summary.get((name, "elman", 1, False))
+        if name in COMPUTE_BOUND and peak:
+            frac = es["gflops"] / peak if es else None
+            # above 1 only if the probe lost its core while it ran: no measure
+            out.append((f"elman GFLOP/s / FMA peak, {name}, 1T"
+                        + (f" (peak probe {peak:g} GFLOP/s < elman's {es['gflops']:g}: "
+                           f"the probe lost its core)" if frac and frac > 1 else ""),
+                        frac if frac is None or frac <= 1 else None, PEAK_TARGET))
+    return out
+
+
+def targets_lines(results):
+    """The met / missed lists of targets() as markdown."""
+    def fmt(what, value, target):
+        v = "n/a" if value is None else f"{value:.2f}"
+        return f"- {what}: {v} (target ≥ {target:g})"
+
+    met = [r for r in results if r[1] is not None and r[1] >= r[2]]
+    missed = [r for r in results if r[1] is not None and r[1] < r[2]]
+    unmeasured = [r for r in results if r[1] is None]
+    L = [f"**Targets of issue 11, computed from this table by `bench/run_grid.py`: "
+         f"{len(met)} met, {len(missed)} missed"
+         + (f", {len(unmeasured)} not measured" if unmeasured else "") + ".**", ""]
+    L.append(f"Met ({len(met)}):")
+    L.append("")
+    L.extend(fmt(*r) for r in met)
+    L.append("")
+    L.append(f"Missed ({len(missed)}):")
+    L.append("")
+    L.extend(fmt(*r) for r in missed)
+    if unmeasured:
+        L.append("")
+        L.append(f"Not measured ({len(unmeasured)}):")
+        L.append("")
+        L.extend(fmt(*r) for r in unmeasured)
+    return L
 
 
 def write_chart(path, summary, configs):
@@ -520,7 +659,7 @@ def write_chart(path, summary, configs):
         ax.bar(xs, ys, width, label=label, color=color)
         for x, y in zip(xs, ys):
             ax.annotate(f"{y:.1f}", (x, y), ha="center", va="bottom", fontsize=6)
-        # the targets of issue 4 as short black ticks above the bars
+        # the targets of issue 11 as short black ticks above the bars
         for x, name in zip(xs, [n for n in names if ratio(n, peer, t, lengths) is not None]):
             target = (ONEDNN_TARGET.get(t, {}).get(name) if peer == "onednn"
                       else PYTORCH_TARGET)
@@ -532,7 +671,7 @@ def write_chart(path, summary, configs):
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels([f"{n}\n{','.join(map(str, s))}" for n, s, _ in configs], fontsize=8)
     ax.set_ylabel("peer time / elman time (log; > 1: elman faster)")
-    ax.set_title("elman against oneDNN and PyTorch (black ticks: targets of issue 4)")
+    ax.set_title("elman against oneDNN and PyTorch (black ticks: targets of issue 11)")
     ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -550,6 +689,13 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="CMake build directory")
     ap.add_argument("--reps", type=int, help="repetitions (default 4, --quick 1)")
     ap.add_argument("--parity", action="store_true", help="only run the parity check")
+    ap.add_argument("--rescore", action="store_true",
+                    help="run nothing: rewrite the tables, charts and the generated section "
+                         "of PERFORMANCE.md from OUT/performance-raw.json")
+    ap.add_argument("--openblas", default="machine,unset",
+                    help="OpenBLAS settings to run the grid with: machine (the environment "
+                         "as it is), unset (without OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE); "
+                         "default both, one after the other")
     ap.add_argument("--max-seconds", type=float, default=5.0,
                     help="bound of one oneDNN/PyTorch run whose calls are very slow "
                          "(then >= 3 timed calls; default 5; 0: none)")
@@ -567,13 +713,16 @@ def main():
             ap.error(f"unknown config(s): {', '.join(unknown)}")
         configs = [c for c in CONFIGS if c[0] in wanted]
     reps = args.reps or (1 if args.quick else 4)
+    settings = args.openblas.split(",")
+    if any(v not in SETTINGS for v in settings):
+        ap.error(f"--openblas wants a list of {', '.join(SETTINGS)}")
     iter_scale = 1 / 3 if args.quick else 1.0
 
     bad = [kv for kv in args.peer_env if "=" not in kv]
     if bad:
         ap.error(f"--peer-env wants NAME=VALUE, got {bad[0]}")
     h = Harness(args)
-    for need in ("elman", "elman-parity", "sgemm"):
+    for need in ("elman", "elman-parity", "sgemm", "fma"):
         if not h.available[need]:
             sys.exit(f"{h.paths[need]} not found: build first "
                      f"(cmake -S . -B build && cmake --build build -j2)")
@@ -582,6 +731,9 @@ def main():
         if not h.available[peer]:
             log(f"warning: {peer} skipped ({why}); its columns will read n/a")
 
+    if args.rescore:
+        rescore(args, configs)
+        return
     t_start = time.time()
     log("parity check ...")
     ok, report = parity_check(h)
@@ -594,10 +746,34 @@ def main():
     if args.parity:
         return
 
+    os.makedirs(args.out, exist_ok=True)
+    raw, sections = {}, []
+    for setting in settings:
+        grid = run_setting(h, setting, args, configs, reps, iter_scale, report)
+        raw[setting] = grid["raw"]
+        sections.append(grid)
+    with open(os.path.join(args.out, "performance-raw.json"), "w") as f:
+        json.dump(raw, f, indent=1)
+    doc = os.path.join(args.out, "PERFORMANCE.md")
+    if os.path.exists(doc):
+        update_doc(doc, sections)
+        log(f"updated the generated section of {doc}")
+    log(f"done in {(time.time() - t_start) / 60:.1f} min")
+
+
+def run_setting(h, setting, args, configs, reps, iter_scale, report):
+    """One whole grid with the OpenBLAS setting `setting`; writes its table
+    and chart and returns what the documentation shows of it."""
+    t_start = time.time()
+    h.unset = OPENBLAS_KNOBS if setting == "unset" else ()
     info = machine_info(h)
+    info["openblas_env"] = ", ".join(
+        f"{k}={os.environ[k]}" if k in os.environ and setting == "machine" else f"{k} unset"
+        for k in OPENBLAS_KNOBS)
     info["load_before"] = loadavg()
     info["peer_env"] = args.peer_env
-    log(f"machine: {info.get('cpu')}, OpenBLAS {info.get('openblas_core')}, "
+    log(f"[{setting}] machine: {info.get('cpu')}, elman {info.get('elman_kernels')}, "
+        f"OpenBLAS {info.get('openblas_core')}, FMA peak {info.get('fma_peak')}, "
         f"load {info['load_before']:.2f}")
     if info["load_before"] > 0.5 and not args.peer_env:
         log("warning: the machine is busy; timings will be noisy, and OpenMP's spinning "
@@ -610,25 +786,97 @@ def main():
     info["load_after"] = loadavg()
     summary = summarize(runs)
     wall = time.time() - t_start
-
-    os.makedirs(args.out, exist_ok=True)
     raw = {"machine": info, "sgemm_gflops": rates, "reps": reps, "iter_scale": iter_scale,
-           "parity": report, "runs": runs,
-           "summary": [{"config": k[0], "impl": k[1], "threads": k[2], "lengths": k[3], **v}
-                       for k, v in sorted(summary.items())]}
-    with open(os.path.join(args.out, "performance-raw.json"), "w") as f:
-        json.dump(raw, f, indent=1)
-    table = os.path.join(args.out, "PERFORMANCE-table.md")
-    write_table(table, summary, configs, info, rates, report, sys.argv[1:], reps, wall)
+           "parity": report, "runs": runs, "wall_s": wall}
+    return write_setting(args, setting, raw, configs, sys.argv[1:])
+
+
+def rescore(args, configs):
+    """--rescore: the outputs again from the raw runs of an earlier grid."""
+    with open(os.path.join(args.out, "performance-raw.json")) as f:
+        raw = json.load(f)
+    sections = []
+    for setting in SETTINGS:
+        if setting in raw:
+            grid = raw[setting]
+            names = {r["config"] for r in grid["runs"]}
+            sections.append(write_setting(args, setting, grid,
+                                          [c for c in configs if c[0] in names],
+                                          grid.get("args", sys.argv[1:])))
+    update_doc(os.path.join(args.out, "PERFORMANCE.md"), sections)
+
+
+def write_setting(args, setting, raw, configs, argv):
+    """Writes the table and chart of one grid from its raw runs; returns
+    what the documentation shows of it."""
+    info, rates, runs = raw["machine"], raw["sgemm_gflops"], raw["runs"]
+    rates = {int(t): v for t, v in rates.items()}  # JSON keys are strings
+    summary = summarize(runs)
+    raw["args"] = argv
+    suffix = "" if setting == "machine" else "-" + setting
+    table = os.path.join(args.out, f"PERFORMANCE-table{suffix}.md")
+    write_table(table, summary, configs, info, rates, raw["parity"], argv, raw["reps"],
+                raw.get("wall_s", 0))
     log(f"wrote {table}")
-    chart = os.path.join(args.out, "performance.png")
+    chart = os.path.join(args.out, f"performance{suffix}.png")
     if write_chart(chart, summary, configs):
         log(f"wrote {chart}")
     failed = [r for r in runs if r["result"] is None]
     if failed:
         log(f"{len(failed)} run(s) failed, e.g. {' '.join(failed[0]['cmd'])}: "
             f"{failed[0]['error']}")
-    log(f"done in {wall / 60:.1f} min")
+    sgemm_best = {t: (max(rates[t].values()) if rates.get(t) else None) for t in THREADS}
+    spreads = [v["spread"] for v in summary.values() if v["n"] > 1]
+    return {"setting": setting, "info": info, "table": os.path.basename(table),
+            "chart": os.path.basename(chart),
+            "full": full_table(summary, configs, info, sgemm_best),
+            "targets": targets_lines(targets(summary, configs, info)),
+            "spread": statistics.median(spreads) if spreads else None,
+            "raw": dict(raw, summary=[{"config": k[0], "impl": k[1], "threads": k[2],
+                                       "lengths": k[3], **v}
+                                      for k, v in sorted(summary.items())])}
+
+
+DOC_BEGIN = "<!-- generated by bench/run_grid.py: do not edit by hand -->"
+DOC_END = "<!-- end of the generated section -->"
+
+
+def update_doc(path, sections):
+    """Replaces the part of docs/PERFORMANCE.md between DOC_BEGIN and
+    DOC_END with each grid's machine line, table, chart and targets."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    if DOC_BEGIN not in text or DOC_END not in text:
+        log(f"{path} has no generated section (markers {DOC_BEGIN!r} ... {DOC_END!r})")
+        return
+    L = [DOC_BEGIN, ""]
+    for sec in sections:
+        info = sec["info"]
+        title = ("the machine's OpenBLAS settings" if sec["setting"] == "machine"
+                 else "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset")
+        L.append(f"### With {title}")
+        L.append("")
+        spread = (f"; median spread of one run across repetitions "
+                  f"{100 * sec['spread']:.0f}%" if sec["spread"] is not None else "")
+        L.append(f"{info.get('cpu')}; elman's kernels: {info.get('elman_kernels')}; "
+                 f"OpenBLAS: {info.get('openblas_env')}, core {info.get('openblas_core')}; "
+                 f"FMA peak of a core: AVX2 {info.get('fma_avx2', 'n/a')}, AVX-512 "
+                 f"{info.get('fma_avx512', 'n/a')} GFLOP/s; load average "
+                 f"{info.get('load_before', float('nan')):.1f} before, "
+                 f"{info.get('load_after', float('nan')):.1f} after{spread}. "
+                 f"Full tables: [{sec['table']}]({sec['table']}).")
+        L.append("")
+        L.extend(sec["full"])
+        L.append("")
+        L.append(f"![ratios]({sec['chart']})")
+        L.append("")
+        L.extend(sec["targets"])
+        L.append("")
+    L.append(DOC_END)
+    head, rest = text.split(DOC_BEGIN, 1)
+    tail = rest.split(DOC_END, 1)[1]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(head + "\n".join(L) + tail)
 
 
 if __name__ == "__main__":

@@ -241,8 +241,15 @@ typedef struct elman_config {
     int bidirectional; /**< 0 or 1 (D = 2); default 0 */
     int num_threads;   /**< most threads one forward call may use (>= 1,
                             default 1); it uses fewer where more would not
-                            pay. These are elman's own threads, started per
-                            call: OpenBLAS's are set apart (OPENBLAS_NUM_THREADS). */
+                            pay. These are elman's own threads, started by
+                            each call that uses them and joined before it
+                            returns (no pool: starting one costs tens of
+                            microseconds, small next to a call that splits).
+                            With num_threads > 1, elman_rnn_create() measures
+                            what a barrier between two threads costs (up to
+                            about 2 ms) to decide which steps are worth
+                            splitting. OpenBLAS's threads are set apart
+                            (OPENBLAS_NUM_THREADS). */
     /* Beyond nn.RNN: */
     int reverse;       /**< 1: a unidirectional model runs each sequence from
                             its last valid step back to t = 0, as the

@@ -232,11 +232,19 @@ static void team_init(void *arg, int nt)
 #define PROJ_BLAS_MIN_FLOPS 1048576.0
 
 /* Threads worth starting: the projections always split; the steps only
- * when each has enough work to pay for a barrier, and to make the barrier's
- * cost small next to the step's even when another process takes a core
- * for a moment (a step of B*H*H = 2^16 multiply-adds, ~2 us, split in two
- * ran 1.6x faster on a quiet machine and 8x slower on a busy one). */
-enum { PARALLEL_MIN_FLOPS = 1 << 22, SPLIT_STEP_MIN_MACS = 1 << 18 };
+ * when a step is long enough to pay for the barrier that ends it. A split
+ * saves about half a step and costs one barrier, so a step must take
+ * SPLIT_STEP_BARRIERS barriers (measured for the model at creation:
+ * rnn->barrier_ns), estimated at STEP_MACS_PER_NS multiply-adds a
+ * nanosecond (the AVX-512 kernel's rate on one core for a step of one
+ * sequence with W_hh in L2, mid1: 65,536 in ~3 us; L1-resident steps run
+ * faster, so the estimate errs towards not splitting). A machine where the
+ * partner thread loses its core measures barriers of many microseconds and
+ * splits nothing: a 2 us step split in two ran 1.6x faster on a quiet
+ * machine and 8-30x slower on a busy one. */
+#define PARALLEL_MIN_FLOPS 4194304.0
+#define SPLIT_STEP_BARRIERS 4.0
+#define STEP_MACS_PER_NS 24.0
 
 /* Tests and debugging: ELMAN_FORCE_THREADS=1 in the environment starts
  * num_threads threads and splits every step, whatever the size, so that
@@ -256,7 +264,8 @@ static int plan_threads(const elman_rnn *rnn, int batch, int seq_len, int *split
     const double B = batch, T = seq_len, H = rnn->cfg.hidden_size;
     const int D = rnn->num_directions;
     const int force = force_threads();
-    *split_steps = force || B * H * H >= SPLIT_STEP_MIN_MACS;
+    *split_steps = force ||
+                   B * H * H / STEP_MACS_PER_NS >= SPLIT_STEP_BARRIERS * rnn->barrier_ns;
     double parallel = 0;
     for (int l = 0; l < rnn->cfg.num_layers; l++) {
         parallel += 2.0 * B * T * rnn->layers[l].in_size * D * H;
@@ -351,8 +360,10 @@ static int forward(const call *c, void *workspace, size_t workspace_size)
     for (int i = 0; i < r.B; i++)
         r.valid_rows += len[i];
     elman_act_from_config(&rnn->cfg, &r.act);
-    /* Deterministic mode keeps to the row-independent kernels. */
-    r.use_blas = !rnn->cfg.deterministic && c->lengths == NULL;
+    /* Deterministic mode keeps to the row-independent kernels, and so do
+     * kernels that project faster than the BLAS. */
+    r.use_blas = !rnn->cfg.deterministic && c->lengths == NULL &&
+                 !elman_kernels_project_faster(rnn->kernels);
 
     /* Padding is zero in the result and is read as input by layers above 0;
      * no step ever writes it. */

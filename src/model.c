@@ -7,6 +7,7 @@
 #include "activation.h"
 #include "internal.h"
 #include "kernels/kernel.h"
+#include "team.h"
 
 /* The fields of elman_config after struct_size, in order: what a caller's
  * struct of struct_size bytes holds is the fields that end inside it. */
@@ -176,6 +177,8 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
     rnn->elem_size = es;
     rnn->layers = calloc((size_t)L, sizeof(*rnn->layers));
     rnn->kernels = elman_select_kernels();
+    /* what splitting a step between threads costs here (forward.c) */
+    rnn->barrier_ns = rnn->cfg.num_threads > 1 ? elman_barrier_cost_ns() : 0.0;
     /* zeroed: the packed W_ih of a layer is repacked from both directions'
      * rows whenever one is set */
     rnn->storage = calloc(total, es);

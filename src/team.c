@@ -2,8 +2,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "team.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
+#include <time.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -89,4 +92,63 @@ void elman_team_run(int nt, void (*init)(void *arg, int nt),
     fn(arg, 0, started);
     for (int t = 1; t < started; t++)
         pthread_join(threads[t], NULL);
+}
+
+enum { PROBE_BLOCKS = 9, PROBE_BLOCK = 8, PROBE_BUDGET_NS = 2000000 };
+
+typedef struct probe {
+    elman_barrier bar;
+    atomic_int stop; /* set by the caller before the barrier that ends a block */
+} probe;
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void *probe_main(void *p)
+{
+    probe *pr = p;
+    elman_barrier_wait(&pr->bar);
+    do {
+        for (int i = 0; i < PROBE_BLOCK; i++)
+            elman_barrier_wait(&pr->bar);
+        elman_barrier_wait(&pr->bar); /* the caller has decided */
+    } while (!atomic_load(&pr->stop));
+    return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double elman_barrier_cost_ns(void)
+{
+    probe pr;
+    elman_barrier_init(&pr.bar, 2);
+    atomic_init(&pr.stop, 0);
+    pthread_t t;
+    if (pthread_create(&t, NULL, probe_main, &pr) != 0)
+        return INFINITY;
+    elman_barrier_wait(&pr.bar); /* both running */
+    double block_ns[PROBE_BLOCKS];
+    const double start = now_ns();
+    int done = 0, stop;
+    do {
+        const double t0 = now_ns();
+        for (int i = 0; i < PROBE_BLOCK; i++)
+            elman_barrier_wait(&pr.bar);
+        const double t1 = now_ns();
+        block_ns[done++] = (t1 - t0) / PROBE_BLOCK;
+        stop = done == PROBE_BLOCKS || t1 - start > PROBE_BUDGET_NS;
+        atomic_store(&pr.stop, stop);
+        elman_barrier_wait(&pr.bar);
+    } while (!stop);
+    pthread_join(t, NULL);
+    qsort(block_ns, (size_t)done, sizeof(double), cmp_double);
+    return block_ns[done / 2];
 }

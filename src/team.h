@@ -19,6 +19,12 @@ void elman_barrier_init(elman_barrier *b, int size);
 /* Returns when `size` threads have called it. */
 void elman_barrier_wait(elman_barrier *b);
 
+/* What one barrier between two threads costs on this machine now, in ns:
+ * the median of blocks of barriers between the caller and a thread it
+ * starts, within about 2 ms (a partner that loses its core makes it large,
+ * as it would make a step's barrier). Infinity if no thread starts. */
+double elman_barrier_cost_ns(void);
+
 /* Runs fn(arg, tid, nt) on nt threads, tid 0 on the caller's thread, and
  * returns when all have returned. If fewer threads can be started, runs on
  * those: the nt that init(arg, nt) (called first, once) and fn see is the

@@ -587,10 +587,13 @@ int elman_rnn_load(const char *path, const char *prefix, elman_rnn **out, elman_
     if (path == NULL || out == NULL)
         return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
     int format; /* an ONNX file goes to its own loader (src/io/onnx_format.c) */
-    if (elman_model_file_format(path, &format, NULL, 0) == ELMAN_OK && format == ELMAN_FORMAT_ONNX)
+    int rc = elman_model_file_format(path, &format, err, err_size);
+    if (rc != ELMAN_OK)
+        return rc;
+    if (format == ELMAN_FORMAT_ONNX)
         return io_onnx_load(path, prefix, out, info, err, err_size);
     elman_safetensors *st;
-    int rc = elman_safetensors_read(path, &st, err, err_size);
+    rc = elman_safetensors_read(path, &st, err, err_size);
     if (rc != ELMAN_OK)
         return rc;
     rc = load_parsed(st, prefix, out, info, err, err_size);

@@ -3,8 +3,10 @@
  * files. Built with or without the ONNX loader (without it, loading an
  * ONNX file says so).
  */
-#include <stdio.h>
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "onnx_internal.h"
 
@@ -12,17 +14,19 @@ int elman_model_file_format(const char *path, int *format, char *err, size_t err
 {
     if (path == NULL || format == NULL)
         return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return io_context(err, err_size,
-                          io_fail(err, err_size, ELMAN_ERR_IO, "cannot open the file"), path);
+    /* opened as every reader opens: devices, FIFOs and directories are
+     * refused at once, never waited on or read */
+    int fd;
+    uint64_t size;
+    int rc = io_open_regular(path, &fd, &size, err, err_size);
+    if (rc != ELMAN_OK)
+        return rc;
     unsigned char head[9];
-    const size_t n = fread(head, 1, sizeof(head), f);
-    const int bad = ferror(f);
-    fclose(f);
-    if (bad)
-        return io_context(err, err_size,
-                          io_fail(err, err_size, ELMAN_ERR_IO, "cannot read the file"), path);
+    const size_t n = size < sizeof(head) ? (size_t)size : sizeof(head);
+    rc = io_pread_full(fd, head, n, 0, err, err_size);
+    close(fd);
+    if (rc != ELMAN_OK)
+        return io_context(err, err_size, rc, path);
     /* safetensors: an 8-byte length, then the JSON header. ONNX: a
      * ModelProto, whose writers put ir_version (field 1, varint: tag 0x08)
      * first. */

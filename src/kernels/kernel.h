@@ -89,6 +89,7 @@ void elman_gemm_portable_f64(const elman_gemm_args_f64 *g);
 /* The kernel tables, one per file of this folder. */
 extern const elman_kernels elman_kernels_portable;
 extern const elman_kernels elman_kernels_avx2;
+extern const elman_kernels elman_kernels_avx512;
 
 /* A row of the registry: a path built into this library, and whether this
  * CPU runs it. */
@@ -96,6 +97,9 @@ typedef struct elman_kernel_path {
     const char *name;
     const elman_kernels *kernels;
     int (*supported)(void);
+    int project_faster; /* computes the input projection faster than
+                           OpenBLAS's sgemm (measured), so the forward
+                           pass keeps it off BLAS */
 } elman_kernel_path;
 
 /* The paths built into this library, best first; the last is "portable",
@@ -106,6 +110,9 @@ const elman_kernel_path *elman_kernel_paths(int *count);
  * environment variable ELMAN_KERNELS names another path this CPU runs; a
  * name that is unknown, not built or not runnable here is ignored. */
 const elman_kernels *elman_select_kernels(void);
+
+/* Whether k's row of the registry says it projects faster than BLAS. */
+int elman_kernels_project_faster(const elman_kernels *k);
 
 /* The kernels of the path called `name`, or NULL if it is unknown, not
  * built into this library or not runnable on this CPU. */
