@@ -366,10 +366,13 @@ ELMAN_API size_t elman_rnn_workspace_size(const elman_rnn *rnn, int batch, int s
  *  (512 KiB) per product. Set OPENBLAS_NUM_THREADS=1 for calls that must
  *  not touch the heap at all.
  *
- *  Threads: with num_threads > 1 the projections are split by rows, and
- *  each time step by columns (or the two directions run side by side) when
- *  it is large enough to pay for a barrier; results are bitwise the same as
- *  with one thread.
+ *  Threads: with num_threads > 1 the input projections are split by rows,
+ *  in blocks whose bounds depend on the problem's size only (never on the
+ *  thread count), and each time step by columns (or the two directions run
+ *  side by side) when it is large enough to pay for a barrier. Every
+ *  element is computed by the same operations whatever the thread count,
+ *  so output and h_n are bitwise those of num_threads 1, in every mode
+ *  (float32 and float64, with or without lengths, deterministic or not).
  *
  *  Thread safety: the model is only read; see the note at the top. */
 ELMAN_API int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len,

@@ -10,11 +10,16 @@ static void SFX(project)(const run *r, const elman_layer *ly, const REAL *in, in
     const int N = (int)r->DH, K = ly->in_size;
     REAL *proj = r->proj;
     if (r->use_blas && (double)M * N * K >= PROJ_BLAS_MIN_FLOPS) {
-        const long long m0 = M * tid / nt, m1 = M * (tid + 1) / nt;
-        if (m1 > m0)
-            CBLAS_GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(m1 - m0), N, K, 1.0,
+        /* Blocks of rows fixed by M alone, one BLAS call each: BLAS's
+         * result for a row depends on the M of its call, so the threads
+         * share whole blocks and every row sees the same call whatever nt. */
+        const long long R = PROJ_BLOCK_ROWS, blocks = (M + R - 1) / R;
+        for (long long blk = blocks * tid / nt; blk < blocks * (tid + 1) / nt; blk++) {
+            const long long m0 = blk * R, rows = M - m0 < R ? M - m0 : R;
+            CBLAS_GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, N, K, 1.0,
                        in + (size_t)m0 * (size_t)K, K, (const REAL *)ly->w_ih, K, 0.0,
                        proj + (size_t)m0 * (size_t)N, N);
+        }
         return;
     }
     enum { CHUNK = 64 };

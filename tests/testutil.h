@@ -43,6 +43,9 @@ void tu_model_random(tu_model *m, const elman_config *cfg, tu_rng *r);
 void tu_model_free(tu_model *m);
 /* Creates an elman_rnn with m's weights; fails the test on error. */
 elman_rnn *tu_model_build(const tu_model *m);
+/* The same model as float64 (m->cfg with dtype ELMAN_FLOAT64 and
+ * num_threads nt): its weights are m's, widened exactly. */
+elman_rnn *tu_model_build_f64(const tu_model *m, int nt);
 
 /* The reference: double precision, one sequence at a time, straight from
  * the definition, for every feature of elman_config (activations, clip,

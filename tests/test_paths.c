@@ -1,0 +1,178 @@
+/* The thread count never changes the bits: for float32 and float64, with
+ * and without lengths, deterministic or not, one and two layers, one and
+ * two directions, num_threads 1..8 give bitwise the same output and h_n,
+ * on shapes large enough that the input projection goes to BLAS (without
+ * lengths, not deterministic) and that every stage splits across threads
+ * (the projection's rows, each step's columns). */
+#include "cmocka_wrap.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elman.h"
+#include "testutil.h"
+
+enum { MAX_NT = 8 };
+
+/* One problem: a model's weights, its input, state and lengths. */
+typedef struct problem {
+    tu_model m;
+    int B, T;
+    float *x, *h0;
+    int *lengths; /* NULL: every sequence runs T steps */
+} problem;
+
+static void problem_make(problem *p, const elman_config *cfg, int B, int T, int with_lengths,
+                         uint64_t seed)
+{
+    tu_rng rng;
+    tu_seed(&rng, seed);
+    tu_model_random(&p->m, cfg, &rng);
+    p->B = B;
+    p->T = T;
+    p->x = tu_random(&rng, tu_elems_x(cfg, B, T), 1.0f);
+    p->h0 = tu_random(&rng, tu_elems_state(cfg, B), 1.0f);
+    p->lengths = NULL;
+    if (with_lengths) {
+        p->lengths = malloc((size_t)B * sizeof(int));
+        assert_non_null(p->lengths);
+        for (int b = 0; b < B; b++)
+            p->lengths[b] = b == B / 2 ? T : tu_int(&rng, 1, T);
+    }
+}
+
+static void problem_free(problem *p)
+{
+    tu_model_free(&p->m);
+    free(p->x);
+    free(p->h0);
+    free(p->lengths);
+}
+
+static double *widen_all(const float *p, size_t n)
+{
+    double *d = malloc(n * sizeof(double));
+    assert_non_null(d);
+    for (size_t i = 0; i < n; i++)
+        d[i] = p[i];
+    return d;
+}
+
+/* Runs p on a model of its configuration with num_threads nt, the given
+ * dtype and deterministic flag; out and hn receive elements of that dtype. */
+static void run(const problem *p, int dtype, int deterministic, int nt, void *out, void *hn)
+{
+    tu_model m = p->m;
+    m.cfg.deterministic = deterministic;
+    m.cfg.num_threads = nt;
+    const elman_config *cfg = &m.cfg;
+    if (dtype == ELMAN_FLOAT32) {
+        elman_rnn *rnn = tu_model_build(&m);
+        assert_int_equal(elman_rnn_forward(rnn, p->B, p->T, p->x, p->lengths, p->h0, out, hn,
+                                           NULL, 0),
+                         ELMAN_OK);
+        elman_rnn_free(rnn);
+        return;
+    }
+    elman_rnn *rnn = tu_model_build_f64(&m, nt);
+    double *x = widen_all(p->x, tu_elems_x(cfg, p->B, p->T));
+    double *h0 = widen_all(p->h0, tu_elems_state(cfg, p->B));
+    assert_int_equal(elman_rnn_forward_f64(rnn, p->B, p->T, x, p->lengths, h0, out, hn, NULL, 0),
+                     ELMAN_OK);
+    free(x);
+    free(h0);
+    elman_rnn_free(rnn);
+}
+
+static size_t count_differences(const void *a, const void *b, size_t n, size_t es)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += memcmp((const char *)a + i * es, (const char *)b + i * es, es) != 0;
+    return k;
+}
+
+/* Every num_threads 1..8 against 1, in both dtypes and modes; returns the
+ * number of (dtype, mode, nt) runs that were not bitwise those of one
+ * thread, after printing each. */
+static int check_threads_bitwise(const char *name, const problem *p)
+{
+    const elman_config *cfg = &p->m.cfg;
+    const size_t n_out = tu_elems_out(cfg, p->B, p->T), n_hn = tu_elems_state(cfg, p->B);
+    int failures = 0;
+    for (int dtype = ELMAN_FLOAT32; dtype <= ELMAN_FLOAT64; dtype++) {
+        const size_t es = dtype == ELMAN_FLOAT32 ? sizeof(float) : sizeof(double);
+        char *want_out = malloc(n_out * es), *want_hn = malloc(n_hn * es);
+        char *out = malloc(n_out * es), *hn = malloc(n_hn * es);
+        assert_true(want_out && want_hn && out && hn);
+        for (int det = 0; det <= 1; det++) {
+            run(p, dtype, det, 1, want_out, want_hn);
+            for (int nt = 2; nt <= MAX_NT; nt++) {
+                memset(out, 0xff, n_out * es);
+                memset(hn, 0xff, n_hn * es);
+                run(p, dtype, det, nt, out, hn);
+                const size_t d_out = count_differences(out, want_out, n_out, es);
+                const size_t d_hn = count_differences(hn, want_hn, n_hn, es);
+                if (d_out != 0 || d_hn != 0) {
+                    printf("%s %s %s %s, %d threads: %zu of %zu outputs, %zu of %zu h_n "
+                           "differ from 1 thread\n",
+                           name, dtype == ELMAN_FLOAT32 ? "float32" : "float64",
+                           det ? "deterministic" : "default",
+                           p->lengths ? "lengths" : "no lengths", nt, d_out, n_out, d_hn, n_hn);
+                    failures++;
+                }
+            }
+        }
+        free(want_out);
+        free(want_hn);
+        free(out);
+        free(hn);
+    }
+    return failures;
+}
+
+static elman_config config(int I, int H, int L, int bidirectional)
+{
+    elman_config cfg;
+    elman_config_init(&cfg);
+    cfg.input_size = I;
+    cfg.hidden_size = H;
+    cfg.num_layers = L;
+    cfg.bidirectional = bidirectional;
+    return cfg;
+}
+
+/* Issue 9's shape: I=64, H=512, B=1, T=64; and a two-layer bidirectional
+ * one whose projection holds several blocks of rows. */
+static void test_threads_bitwise(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int I, H, L, bi, B, T;
+    } shapes[] = {
+        {"I64 H512 L1 B1 T64", 64, 512, 1, 0, 1, 64},
+        {"I40 H256 L2 bi B4 T66", 40, 256, 2, 1, 4, 66},
+    };
+    int failures = 0;
+    for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
+        for (int with_lengths = 0; with_lengths <= 1; with_lengths++) {
+            const elman_config cfg =
+                config(shapes[s].I, shapes[s].H, shapes[s].L, shapes[s].bi);
+            problem p;
+            problem_make(&p, &cfg, shapes[s].B, shapes[s].T, with_lengths, 900 + s);
+            failures += check_threads_bitwise(shapes[s].name, &p);
+            problem_free(&p);
+        }
+    assert_int_equal(failures, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_threads_bitwise),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
