@@ -181,8 +181,11 @@ typedef struct elman_config {
     int bidirectional; /**< 0 or 1 (D = 2); default 0 */
     int num_threads;   /**< most threads one forward call may use (>= 1,
                             default 1); it uses fewer where more would not
-                            pay. These are elman's own threads, started per
-                            call: OpenBLAS's are set apart (OPENBLAS_NUM_THREADS). */
+                            pay, and never more than 64: a larger value
+                            (even INT_MAX) acts as 64, in the workspace size
+                            too. These are elman's own threads, started per
+                            call: OpenBLAS's are set apart (see "OpenBLAS's
+                            threads" at elman_rnn_forward()). */
     /* Beyond nn.RNN: */
     int reverse;       /**< 1: a unidirectional model runs each sequence from
                             its last valid step back to t = 0, as the

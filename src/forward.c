@@ -62,6 +62,13 @@ static int push_block(size_t *total, size_t *offset, size_t n, size_t elem)
     return elman_add_size(*total, bytes, total);
 }
 
+/* Threads that can run: the team never starts more than its cap. */
+static int team_size(const elman_rnn *rnn)
+{
+    const int nt = rnn->cfg.num_threads;
+    return nt < ELMAN_TEAM_MAX_THREADS ? nt : ELMAN_TEAM_MAX_THREADS;
+}
+
 static int plan_workspace(const elman_rnn *rnn, int batch, int seq_len, ws_layout *ws)
 {
     const size_t B = (size_t)batch, T = (size_t)seq_len, es = rnn->elem_size;
@@ -73,7 +80,7 @@ static int plan_workspace(const elman_rnn *rnn, int batch, int seq_len, ws_layou
            push_block(&ws->total, &ws->proj, n, es) && elman_mul_size(B, DH, &n) &&
            push_block(&ws->total, &ws->scratch, n, es) &&
            push_block(&ws->total, &ws->zeros, H, es) &&
-           elman_mul_size((size_t)rnn->cfg.num_threads * 3, B, &n) &&
+           elman_mul_size((size_t)team_size(rnn) * 3, B, &n) &&
            push_block(&ws->total, &ws->ptrs, n, sizeof(void *)) &&
            push_block(&ws->total, &ws->order, B, sizeof(int)) &&
            push_block(&ws->total, &ws->len, B, sizeof(int)) &&
@@ -260,7 +267,7 @@ static int plan_threads(const elman_rnn *rnn, int batch, int seq_len, int *split
     const double min_flops = *split_steps || D == 2 ? PARALLEL_MIN_FLOPS : 16.0 * PARALLEL_MIN_FLOPS;
     if (rnn->cfg.num_threads <= 1 || (parallel < min_flops && !rnn->force_threads))
         return 1;
-    return rnn->cfg.num_threads;
+    return team_size(rnn);
 }
 
 #define REAL float

@@ -6,6 +6,7 @@
  * (the projection's rows, each step's columns). */
 #include "cmocka_wrap.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,10 +170,48 @@ static void test_threads_bitwise(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* num_threads = INT_MAX is accepted and costs what 64 threads cost: the
+ * team never runs more. */
+static void test_num_threads_cap(void **state)
+{
+    (void)state;
+    elman_config cfg = config(7, 33, 2, 1);
+    problem p;
+    problem_make(&p, &cfg, 4, 1, 0, 77);
+    const size_t n_out = tu_elems_out(&cfg, 4, 1), n_hn = tu_elems_state(&cfg, 4);
+    float *want = malloc(n_out * sizeof(float)), *want_hn = malloc(n_hn * sizeof(float));
+    float *out = malloc(n_out * sizeof(float)), *hn = malloc(n_hn * sizeof(float));
+    assert_true(want && want_hn && out && hn);
+    run(&p, ELMAN_FLOAT32, 0, 1, want, want_hn);
+
+    size_t ws[3];
+    const int nts[3] = {64, INT_MAX, 65};
+    for (int i = 0; i < 3; i++) {
+        p.m.cfg.num_threads = nts[i];
+        elman_rnn *rnn = tu_model_build(&p.m);
+        ws[i] = elman_rnn_workspace_size(rnn, 4, 1);
+        assert_true(ws[i] > 0);
+        memset(out, 0xff, n_out * sizeof(float));
+        assert_int_equal(elman_rnn_forward(rnn, 4, 1, p.x, NULL, p.h0, out, hn, NULL, 0),
+                         ELMAN_OK);
+        assert_memory_equal(out, want, n_out * sizeof(float));
+        assert_memory_equal(hn, want_hn, n_hn * sizeof(float));
+        elman_rnn_free(rnn);
+    }
+    assert_true(ws[1] == ws[0]);
+    assert_true(ws[2] == ws[0]);
+    free(want);
+    free(want_hn);
+    free(out);
+    free(hn);
+    problem_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_bitwise),
+        cmocka_unit_test(test_num_threads_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
