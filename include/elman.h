@@ -38,7 +38,8 @@
  * elman_rnn_set_weights() and elman_rnn_free() change the model: they must
  * not run at the same time as any other call on the same model. Different
  * models are independent. OpenBLAS may run its own threads inside a call;
- * OPENBLAS_NUM_THREADS sets how many.
+ * OPENBLAS_NUM_THREADS sets how many (why 1 is best next to elman's own
+ * threads: see elman_rnn_forward()).
  */
 #ifndef ELMAN_H
 #define ELMAN_H
@@ -376,6 +377,20 @@ ELMAN_API size_t elman_rnn_workspace_size(const elman_rnn *rnn, int batch, int s
  *  element is computed by the same operations whatever the thread count,
  *  so output and h_n are bitwise those of num_threads 1, in every mode
  *  (float32 and float64, with or without lengths, deterministic or not).
+ *
+ *  OpenBLAS's threads: the input projection of a large enough call without
+ *  lengths, not deterministic, goes to OpenBLAS (cblas_sgemm, cblas_dgemm),
+ *  which by default starts threads of its own, one per core. Let one of
+ *  the two run threads, not both: with num_threads > 1 each of elman's
+ *  threads calls OpenBLAS, whose threads then fight elman's for the same
+ *  cores (oversubscription: slower, not faster). And OpenBLAS 0.3.21
+ *  (Debian 12) can hang: when memory is short (ulimit -v, a cgroup limit)
+ *  its worker threads may spin forever in blas_memory_alloc (upstream
+ *  OpenBLAS issue 5289). So with num_threads > 1, or under a memory limit,
+ *  make OpenBLAS single-threaded: set OPENBLAS_NUM_THREADS=1 in the
+ *  environment before the process starts, or call
+ *  openblas_set_num_threads(1) (OpenBLAS's cblas.h) before the first
+ *  forward call.
  *
  *  Thread safety: the model is only read; see the note at the top. */
 ELMAN_API int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len,
