@@ -26,6 +26,7 @@
 
 #include <cblas.h>
 
+#include "forward_stats.h"
 #include "internal.h"
 #include "kernel.h"
 #include "team.h"
@@ -112,6 +113,7 @@ typedef struct call {
     int min_length; /* 1, or 0 for chunks of streams */
     const void *h0;
     void *output, *h_n;
+    elman_forward_stats *stats; /* tests only: NULL from the public API */
 } call;
 
 static int check_args(const call *c)
@@ -202,6 +204,7 @@ typedef struct run {
     int use_blas;         /* large projections without lengths go to BLAS */
     int split_steps;      /* whether threads share the columns of each step */
     elman_barrier all, group[2];
+    elman_forward_stats *stats; /* NULL except in white-box tests */
 } run;
 
 /* Row of (b, t) in x, output and proj. */
@@ -233,6 +236,11 @@ static void team_init(void *arg, int nt)
      * direction tid % 2 */
     elman_barrier_init(&r->group[0], (nt + 1) / 2);
     elman_barrier_init(&r->group[1], nt / 2);
+    if (r->stats != NULL) {
+        r->stats->threads = nt;
+        r->stats->split_steps = r->split_steps;
+        r->stats->kernels = r->rnn->kernels->name;
+    }
 }
 
 /* Below this a BLAS call costs more than it saves. */
@@ -371,6 +379,7 @@ static int forward(const call *c, void *workspace, size_t workspace_size)
                 memset((char *)r.output + row_of(&r, b, t) * r.DH * rnn->elem_size, 0,
                        r.DH * rnn->elem_size);
 
+    r.stats = c->stats;
     const int nt = plan_threads(rnn, r.B, r.T, &r.split_steps);
     if (rnn->cfg.dtype == ELMAN_FLOAT64)
         elman_team_run(nt, team_init, worker_f64, &r);
@@ -385,7 +394,7 @@ int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len, const float 
                       const int *lengths, const float *h0, float *output, float *h_n,
                       void *workspace, size_t workspace_size)
 {
-    const call c = {rnn, ELMAN_FLOAT32, batch, seq_len, x, lengths, 1, h0, output, h_n};
+    const call c = {rnn, ELMAN_FLOAT32, batch, seq_len, x, lengths, 1, h0, output, h_n, NULL};
     return forward(&c, workspace, workspace_size);
 }
 
@@ -393,7 +402,17 @@ int elman_rnn_forward_f64(const elman_rnn *rnn, int batch, int seq_len, const do
                           const int *lengths, const double *h0, double *output, double *h_n,
                           void *workspace, size_t workspace_size)
 {
-    const call c = {rnn, ELMAN_FLOAT64, batch, seq_len, x, lengths, 1, h0, output, h_n};
+    const call c = {rnn, ELMAN_FLOAT64, batch, seq_len, x, lengths, 1, h0, output, h_n, NULL};
+    return forward(&c, workspace, workspace_size);
+}
+
+int elman_forward_with_stats(const elman_rnn *rnn, int batch, int seq_len, const void *x,
+                             const int *lengths, const void *h0, void *output, void *h_n,
+                             void *workspace, size_t workspace_size, elman_forward_stats *stats)
+{
+    memset(stats, 0, sizeof(*stats));
+    const int dtype = rnn != NULL ? rnn->cfg.dtype : ELMAN_FLOAT32;
+    const call c = {rnn, dtype, batch, seq_len, x, lengths, 1, h0, output, h_n, stats};
     return forward(&c, workspace, workspace_size);
 }
 
@@ -412,7 +431,7 @@ int elman_rnn_forward_chunk(const elman_rnn *rnn, int batch, int seq_len, const 
                             const int *lengths, float *state, float *output, void *workspace,
                             size_t workspace_size)
 {
-    const call c = {rnn, ELMAN_FLOAT32, batch, seq_len, x, lengths, 0, state, output, state};
+    const call c = {rnn, ELMAN_FLOAT32, batch, seq_len, x, lengths, 0, state, output, state, NULL};
     return forward_chunk(&c, workspace, workspace_size);
 }
 
@@ -420,7 +439,7 @@ int elman_rnn_forward_chunk_f64(const elman_rnn *rnn, int batch, int seq_len, co
                                 const int *lengths, double *state, double *output,
                                 void *workspace, size_t workspace_size)
 {
-    const call c = {rnn, ELMAN_FLOAT64, batch, seq_len, x, lengths, 0, state, output, state};
+    const call c = {rnn, ELMAN_FLOAT64, batch, seq_len, x, lengths, 0, state, output, state, NULL};
     return forward_chunk(&c, workspace, workspace_size);
 }
 
@@ -452,13 +471,13 @@ static int step(const call *proto, void *workspace, size_t workspace_size)
 int elman_rnn_step(const elman_rnn *rnn, int batch, const float *x, float *state, float *y,
                    void *workspace, size_t workspace_size)
 {
-    const call c = {rnn, ELMAN_FLOAT32, batch, 1, x, NULL, 0, state, y, state};
+    const call c = {rnn, ELMAN_FLOAT32, batch, 1, x, NULL, 0, state, y, state, NULL};
     return step(&c, workspace, workspace_size);
 }
 
 int elman_rnn_step_f64(const elman_rnn *rnn, int batch, const double *x, double *state,
                        double *y, void *workspace, size_t workspace_size)
 {
-    const call c = {rnn, ELMAN_FLOAT64, batch, 1, x, NULL, 0, state, y, state};
+    const call c = {rnn, ELMAN_FLOAT64, batch, 1, x, NULL, 0, state, y, state, NULL};
     return step(&c, workspace, workspace_size);
 }

@@ -14,7 +14,12 @@ static void SFX(project)(const run *r, const elman_layer *ly, const REAL *in, in
          * result for a row depends on the M of its call, so the threads
          * share whole blocks and every row sees the same call whatever nt. */
         const long long R = PROJ_BLOCK_ROWS, blocks = (M + R - 1) / R;
-        for (long long blk = blocks * tid / nt; blk < blocks * (tid + 1) / nt; blk++) {
+        const long long b0 = blocks * tid / nt, b1 = blocks * (tid + 1) / nt;
+        if (r->stats != NULL && b1 > b0) {
+            atomic_fetch_add(&r->stats->blas_calls, (int)(b1 - b0));
+            atomic_fetch_add(&r->stats->proj_threads, 1);
+        }
+        for (long long blk = b0; blk < b1; blk++) {
             const long long m0 = blk * R, rows = M - m0 < R ? M - m0 : R;
             CBLAS_GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, N, K, 1.0,
                        in + (size_t)m0 * (size_t)K, K, (const REAL *)ly->w_ih, K, 0.0,
@@ -38,6 +43,10 @@ static void SFX(project)(const run *r, const elman_layer *ly, const REAL *in, in
     g.act = &none;
     /* this thread's share of the valid rows, by their ordinal */
     const long long v0 = r->valid_rows * tid / nt, v1 = r->valid_rows * (tid + 1) / nt;
+    if (r->stats != NULL && v1 > v0) {
+        atomic_fetch_add(&r->stats->kernel_rows, v1 - v0);
+        atomic_fetch_add(&r->stats->proj_threads, 1);
+    }
     long long v = 0;
     int n = 0;
     for (long long m = 0; m < M && v < v1; m++) {
@@ -93,6 +102,8 @@ static void SFX(run_direction)(const run *r, void **ptrs, int l, int d, int rank
     g.bias = ly->bias[d];
     g.act = &r->act;
     g.add = add;
+    if (r->stats != NULL && g.panel_begin < g.panel_end)
+        atomic_fetch_add(&r->stats->step_threads, 1);
 
     int n = r->B;
     for (int s = 0; s < r->T; s++) {

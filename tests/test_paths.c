@@ -1,9 +1,21 @@
-/* The thread count never changes the bits: for float32 and float64, with
- * and without lengths, deterministic or not, one and two layers, one and
- * two directions, num_threads 1..8 give bitwise the same output and h_n,
- * on shapes large enough that the input projection goes to BLAS (without
- * lengths, not deterministic) and that every stage splits across threads
- * (the projection's rows, each step's columns). */
+/* Every path of the forward pass, reached and checked. A white-box test:
+ * it links the library's objects and calls elman_forward_with_stats()
+ * (src/forward_stats.h), which reports the path each call took, so every
+ * case asserts it ran the path it was meant for.
+ *
+ * - Threads never change the bits: for float32 and float64, with and
+ *   without lengths, deterministic or not, one and two layers, one and two
+ *   directions, num_threads 1..8 give bitwise the same output and h_n, on
+ *   shapes where the input projection goes to BLAS (without lengths, not
+ *   deterministic) in several blocks and every stage splits across threads
+ *   (the projection's rows, each step's columns).
+ * - The matrix: element type x kernels (portable, and the best this CPU
+ *   runs) x {BLAS projection, own projection} x {lengths, none} x
+ *   {deterministic, default} x threads, each against the double-precision
+ *   reference of tests/testutil.c.
+ * - The tanh of each kernel path, end to end, within its measured error:
+ *   inputs and weights are chosen so that every sum is exact in float,
+ *   so the activation is the only error left. */
 #include "cmocka_wrap.h"
 
 #include <limits.h>
@@ -13,6 +25,8 @@
 #include <string.h>
 
 #include "elman.h"
+#include "forward_stats.h"
+#include "kernel.h"
 #include "testutil.h"
 
 enum { MAX_NT = 8 };
@@ -62,29 +76,34 @@ static double *widen_all(const float *p, size_t n)
 }
 
 /* Runs p on a model of its configuration with num_threads nt, the given
- * dtype and deterministic flag; out and hn receive elements of that dtype. */
-static void run(const problem *p, int dtype, int deterministic, int nt, void *out, void *hn)
+ * dtype and deterministic flag; out and hn receive elements of that dtype.
+ * Returns what path the call took in *st. */
+static void run_stats(const problem *p, int dtype, int deterministic, int nt, void *out, void *hn,
+                      elman_forward_stats *st)
 {
     tu_model m = p->m;
     m.cfg.deterministic = deterministic;
     m.cfg.num_threads = nt;
     const elman_config *cfg = &m.cfg;
-    if (dtype == ELMAN_FLOAT32) {
-        elman_rnn *rnn = tu_model_build(&m);
-        assert_int_equal(elman_rnn_forward(rnn, p->B, p->T, p->x, p->lengths, p->h0, out, hn,
-                                           NULL, 0),
-                         ELMAN_OK);
-        elman_rnn_free(rnn);
-        return;
+    elman_rnn *rnn = dtype == ELMAN_FLOAT32 ? tu_model_build(&m) : tu_model_build_f64(&m, nt);
+    const void *x = p->x, *h0 = p->h0;
+    double *xd = NULL, *h0d = NULL;
+    if (dtype == ELMAN_FLOAT64) {
+        x = xd = widen_all(p->x, tu_elems_x(cfg, p->B, p->T));
+        h0 = h0d = widen_all(p->h0, tu_elems_state(cfg, p->B));
     }
-    elman_rnn *rnn = tu_model_build_f64(&m, nt);
-    double *x = widen_all(p->x, tu_elems_x(cfg, p->B, p->T));
-    double *h0 = widen_all(p->h0, tu_elems_state(cfg, p->B));
-    assert_int_equal(elman_rnn_forward_f64(rnn, p->B, p->T, x, p->lengths, h0, out, hn, NULL, 0),
-                     ELMAN_OK);
-    free(x);
-    free(h0);
+    assert_int_equal(
+        elman_forward_with_stats(rnn, p->B, p->T, x, p->lengths, h0, out, hn, NULL, 0, st),
+        ELMAN_OK);
+    free(xd);
+    free(h0d);
     elman_rnn_free(rnn);
+}
+
+static void run(const problem *p, int dtype, int deterministic, int nt, void *out, void *hn)
+{
+    elman_forward_stats st;
+    run_stats(p, dtype, deterministic, nt, out, hn, &st);
 }
 
 static size_t count_differences(const void *a, const void *b, size_t n, size_t es)
@@ -93,6 +112,30 @@ static size_t count_differences(const void *a, const void *b, size_t n, size_t e
     for (size_t i = 0; i < n; i++)
         k += memcmp((const char *)a + i * es, (const char *)b + i * es, es) != 0;
     return k;
+}
+
+static int blas_split_seen; /* a BLAS projection shared by threads */
+
+/* The call of p at nt threads split every stage, and took BLAS when it
+ * should. */
+static void check_split(const problem *p, int det, int nt, const elman_forward_stats *st)
+{
+    const int L = p->m.cfg.num_layers, D = p->m.D;
+    assert_int_equal(st->threads, nt);
+    assert_true(st->split_steps);
+    /* two directions run side by side; one splits from 3 threads on */
+    if (D == 1 || nt >= 3)
+        assert_true(st->step_threads > L * D);
+    else
+        assert_int_equal(st->step_threads, L * D);
+    if (!det && p->lengths == NULL) {
+        assert_true(st->blas_calls >= L);
+        assert_true(st->kernel_rows == 0);
+        blas_split_seen |= st->proj_threads > L;
+    } else {
+        assert_int_equal(st->blas_calls, 0);
+        assert_true(st->proj_threads > L);
+    }
 }
 
 /* Every num_threads 1..8 against 1, in both dtypes and modes; returns the
@@ -113,7 +156,9 @@ static int check_threads_bitwise(const char *name, const problem *p)
             for (int nt = 2; nt <= MAX_NT; nt++) {
                 memset(out, 0xff, n_out * es);
                 memset(hn, 0xff, n_hn * es);
-                run(p, dtype, det, nt, out, hn);
+                elman_forward_stats st;
+                run_stats(p, dtype, det, nt, out, hn, &st);
+                check_split(p, det, nt, &st);
                 const size_t d_out = count_differences(out, want_out, n_out, es);
                 const size_t d_hn = count_differences(hn, want_hn, n_hn, es);
                 if (d_out != 0 || d_hn != 0) {
@@ -168,6 +213,7 @@ static void test_threads_bitwise(void **state)
             problem_free(&p);
         }
     assert_int_equal(failures, 0);
+    assert_true(blas_split_seen);
 }
 
 /* num_threads = INT_MAX is accepted and costs what 64 threads cost: the
