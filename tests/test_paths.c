@@ -16,6 +16,8 @@
  * - The tanh of each kernel path, end to end, within its measured error:
  *   inputs and weights are chosen so that every sum is exact in float,
  *   so the activation is the only error left. */
+#define _POSIX_C_SOURCE 200809L /* setenv */
+
 #include "cmocka_wrap.h"
 
 #include <limits.h>
@@ -253,11 +255,166 @@ static void test_num_threads_cap(void **state)
     problem_free(&p);
 }
 
+/* The kernels to test: portable, and the best this CPU runs if other. */
+static int kernel_paths(const char *names[2])
+{
+    names[0] = elman_kernels_portable.name;
+    const char *saved = getenv("ELMAN_KERNELS");
+    unsetenv("ELMAN_KERNELS");
+    names[1] = elman_select_kernels()->name;
+    if (saved != NULL)
+        setenv("ELMAN_KERNELS", saved, 1);
+    if (strcmp(names[1], names[0]) == 0) {
+        printf("this CPU runs the portable kernels only\n");
+        return 1;
+    }
+    return 2;
+}
+
+/* One case of the matrix against the reference; asserts the path. */
+static void check_path(const problem *p, int dtype, const char *kernels, int det, int nt,
+                       int want_blas)
+{
+    const elman_config *cfg = &p->m.cfg;
+    const size_t n_out = tu_elems_out(cfg, p->B, p->T), n_hn = tu_elems_state(cfg, p->B);
+    const size_t es = dtype == ELMAN_FLOAT32 ? sizeof(float) : sizeof(double);
+    void *out = malloc(n_out * es), *hn = malloc(n_hn * es);
+    double *want = malloc(n_out * sizeof(double)), *want_hn = malloc(n_hn * sizeof(double));
+    assert_true(out && hn && want && want_hn);
+    memset(out, 0xff, n_out * es);
+    setenv("ELMAN_KERNELS", kernels, 1);
+    if (nt > 1) /* every stage splits, whatever the size */
+        setenv("ELMAN_FORCE_THREADS", "1", 1);
+    elman_forward_stats st;
+    run_stats(p, dtype, det, nt, out, hn, &st);
+    unsetenv("ELMAN_KERNELS");
+    unsetenv("ELMAN_FORCE_THREADS");
+    printf("%s %s %s %s %d threads: %d BLAS calls, %lld kernel rows\n",
+           dtype == ELMAN_FLOAT32 ? "float32" : "float64", kernels,
+           p->lengths ? "lengths" : "no lengths", det ? "deterministic" : "default", nt,
+           (int)st.blas_calls, (long long)st.kernel_rows);
+    assert_string_equal(st.kernels, kernels);
+    assert_int_equal(st.threads, nt);
+    const int L = cfg->num_layers;
+    if (want_blas) {
+        assert_true(st.blas_calls >= L);
+        assert_true(st.kernel_rows == 0);
+    } else {
+        assert_int_equal(st.blas_calls, 0);
+        assert_true(st.kernel_rows > 0);
+    }
+    if (nt > 1) {
+        assert_true(st.split_steps);
+        assert_true(st.proj_threads > L);
+        assert_true(st.step_threads > L * p->m.D);
+    }
+    tu_reference(cfg, (const float *const *)p->m.w_ih, (const float *const *)p->m.w_hh,
+                 (const float *const *)p->m.b_ih, (const float *const *)p->m.b_hh, p->B, p->T,
+                 p->x, p->lengths, p->h0, want, want_hn);
+    if (dtype == ELMAN_FLOAT32) {
+        assert_true(tu_compare("output", out, want, n_out) < 0);
+        assert_true(tu_compare("h_n", hn, want_hn, n_hn) < 0);
+    } else {
+        assert_true(tu_compare_d("output", out, want, n_out) < 0);
+        assert_true(tu_compare_d("h_n", hn, want_hn, n_hn) < 0);
+    }
+    free(out);
+    free(hn);
+    free(want);
+    free(want_hn);
+}
+
+/* Element type x kernels x {BLAS, own projection} x {lengths, none} x
+ * {deterministic, default} x {1, 3 threads}. BLAS takes the projection
+ * only without lengths, not deterministic and above its threshold: the
+ * large problem then reaches cblas_sgemm / cblas_dgemm; the small one, the
+ * lengths and deterministic mode reach the kernel's own projection. */
+static void test_path_matrix(void **state)
+{
+    (void)state;
+    const char *names[2];
+    const int n_paths = kernel_paths(names);
+    const elman_config large_cfg = config(64, 128, 2, 1), small_cfg = config(8, 48, 1, 0);
+    for (int with_lengths = 0; with_lengths <= 1; with_lengths++) {
+        problem large, small;
+        problem_make(&large, &large_cfg, 4, 70, with_lengths, 31);
+        problem_make(&small, &small_cfg, 3, 5, with_lengths, 32);
+        for (int dtype = ELMAN_FLOAT32; dtype <= ELMAN_FLOAT64; dtype++)
+            for (int k = 0; k < n_paths; k++)
+                for (int det = 0; det <= 1; det++)
+                    for (int nt = 1; nt <= 3; nt += 2) {
+                        check_path(&large, dtype, names[k], det, nt, !det && !with_lengths);
+                        check_path(&small, dtype, names[k], det, nt, 0);
+                    }
+        problem_free(&large);
+        problem_free(&small);
+    }
+}
+
+/* k/64 for k uniform in -64..64: products and sums of a few are exact. */
+static float dyadic(tu_rng *r)
+{
+    return (float)tu_int(r, -64, 64) / 64.0f;
+}
+
+/* The tanh of each kernel path through elman_rnn_forward(), within the
+ * kernels' measured error (TEST_TANH_MAX_ERR), far tighter than the
+ * PyTorch tolerance: every weight, input and state is k/64, so every
+ * product and sum of the pre-activation is exact in float and the
+ * activation is the only error. 16384 pre-activations spread over about
+ * [-6, 6] sample the approximation where its error is largest. */
+static void test_tanh_error_end_to_end(void **state)
+{
+    (void)state;
+    const char *names[2];
+    const int n_paths = kernel_paths(names);
+    enum { I = 4, H = 8, B = 2048 };
+    elman_config cfg = config(I, H, 1, 0);
+    tu_rng r;
+    tu_seed(&r, 5);
+    problem p;
+    problem_make(&p, &cfg, B, 1, 0, 6);
+    for (int i = 0; i < H * I; i++)
+        p.m.w_ih[0][i] = dyadic(&r);
+    for (int i = 0; i < H * H; i++)
+        p.m.w_hh[0][i] = dyadic(&r);
+    for (int i = 0; i < H; i++) {
+        p.m.b_ih[0][i] = dyadic(&r);
+        p.m.b_hh[0][i] = dyadic(&r);
+    }
+    for (int i = 0; i < B * I; i++)
+        p.x[i] = dyadic(&r);
+    for (int i = 0; i < B * H; i++)
+        p.h0[i] = dyadic(&r);
+    double want[B * H], want_hn[B * H];
+    tu_reference(&cfg, (const float *const *)p.m.w_ih, (const float *const *)p.m.w_hh,
+                 (const float *const *)p.m.b_ih, (const float *const *)p.m.b_hh, B, 1, p.x, NULL,
+                 p.h0, want, want_hn);
+    for (int k = 0; k < n_paths; k++) {
+        float out[B * H], hn[B * H];
+        setenv("ELMAN_KERNELS", names[k], 1);
+        run(&p, ELMAN_FLOAT32, 0, 1, out, hn);
+        unsetenv("ELMAN_KERNELS");
+        double worst = 0;
+        for (int i = 0; i < B * H; i++) {
+            const double e = fabs(out[i] - want[i]);
+            assert_true(isfinite(out[i]));
+            worst = e > worst ? e : worst;
+        }
+        printf("%s: tanh end to end, max abs error %.3g (bound %.3g)\n", names[k], worst,
+               TEST_TANH_MAX_ERR);
+        assert_true(worst <= TEST_TANH_MAX_ERR);
+    }
+    problem_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_bitwise),
         cmocka_unit_test(test_num_threads_cap),
+        cmocka_unit_test(test_path_matrix),
+        cmocka_unit_test(test_tanh_error_end_to_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
