@@ -367,7 +367,7 @@ ELMAN_API size_t elman_rnn_workspace_size(const elman_rnn *rnn, int batch, int s
  *  and the C library maps their stacks. OpenBLAS allocates nothing when it
  *  runs on one thread; when it splits a matrix product across its own
  *  threads, some builds (Debian's 0.3.21 among them) allocate a job table
- *  (512 KiB) per product. Set OPENBLAS_NUM_THREADS=1 for calls that must
+ *  (512 KiB) per product (one per 256 rows of an input projection). Set OPENBLAS_NUM_THREADS=1 for calls that must
  *  not touch the heap at all.
  *
  *  Threads: with num_threads > 1 the input projections are split by rows,
