@@ -264,6 +264,11 @@ static int kernel_paths(const char *names[2])
     names[1] = elman_select_kernels()->name;
     if (saved != NULL)
         setenv("ELMAN_KERNELS", saved, 1);
+#ifdef ELMAN_HAVE_AVX2_KERNELS
+    /* a CPU with AVX2 and FMA gets SIMD kernels by default */
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        assert_string_not_equal(names[1], names[0]);
+#endif
     if (strcmp(names[1], names[0]) == 0) {
         printf("this CPU runs the portable kernels only\n");
         return 1;
