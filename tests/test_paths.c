@@ -418,10 +418,11 @@ static void test_tanh_error_end_to_end(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_threads_bitwise),
+        /* quickest first */
+        cmocka_unit_test(test_tanh_error_end_to_end),
         cmocka_unit_test(test_num_threads_cap),
         cmocka_unit_test(test_path_matrix),
-        cmocka_unit_test(test_tanh_error_end_to_end),
+        cmocka_unit_test(test_threads_bitwise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,6 +52,10 @@ if ! ctest --test-dir "$build" -j"$jobs" --timeout 600 >"$log/baseline" 2>&1; th
     exit 2
 fi
 
+# A cmocka program stops at its first failed assertion (it goes on to its
+# other tests otherwise): a mutant is dead at the first failure.
+export CMOCKA_TEST_ABORT=1
+
 # Runs the tests matching $1 first, then the rest, stopping at the first
 # failure; returns non-zero if any test failed (or timed out).
 run_tests() {
@@ -99,7 +103,7 @@ while IFS= read -r line; do
         survived=$((survived + 1))
     else
         by=$(grep -Eo '[0-9]+ - [A-Za-z0-9_]+ \((Failed|Timeout|SEGFAULT|Subprocess aborted|Exception|Not Run)' \
-            "$log/$name.tests" | head -n 1 | sed 's/^[0-9]* - //')
+            "$log/$name.tests" | head -n 1 | sed 's/^[0-9]* - //; s/ (.*//')
         echo "killed   $name ($files) by ${by:-a failing test}"
         killed=$((killed + 1))
     fi
