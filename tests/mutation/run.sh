@@ -111,5 +111,6 @@ while IFS= read -r line; do
     cp "$scratch/original" "$file"
 done <"$list"
 
-echo "mutation: $killed killed, $survived survived, $broken broken ($(($(date +%s) - start)) s)"
+end=$(date +%s)
+echo "mutation: $killed killed, $survived survived, $broken broken ($((end - start)) s)"
 [ "$survived" -eq 0 ] && [ "$broken" -eq 0 ] && [ "$killed" -gt 0 ]
