@@ -20,7 +20,9 @@
  *    when the library is loaded);
  *  - but OpenBLAS's multithreaded GEMM driver (driver/level3/level3_thread.c,
  *    built with MAX_CPU_NUMBER = 64 and so USE_ALLOC_HEAP) mallocs and frees
- *    a 512 KiB job table on every GEMM it splits across threads.
+ *    a 512 KiB job table on every GEMM it splits across threads (measured:
+ *    30 malloc and 30 free for the 30 BLAS calls of 3 forward calls of the
+ *    problem without lengths below, OpenBLAS on 2 threads).
  * So the strict test runs OpenBLAS on one thread (openblas_set_num_threads,
  * the same as OPENBLAS_NUM_THREADS=1), and the last test reports, without
  * failing, what OpenBLAS's threads allocate on this machine.
