@@ -40,7 +40,8 @@
  * elman_rnn_set_weights() and elman_rnn_free() change the model: they must
  * not run at the same time as any other call on the same model. Different
  * models are independent. OpenBLAS may run its own threads inside a call;
- * OPENBLAS_NUM_THREADS sets how many.
+ * OPENBLAS_NUM_THREADS sets how many (why 1 is best next to elman's own
+ * threads: see elman_rnn_forward()).
  *
  * ABI policy: the shared library's SONAME carries #ELMAN_SOVERSION, a
  * number of its own (libelman.so.1, and libelman_io.so.1 alike). A program
@@ -241,15 +242,17 @@ typedef struct elman_config {
     int bidirectional; /**< 0 or 1 (D = 2); default 0 */
     int num_threads;   /**< most threads one forward call may use (>= 1,
                             default 1); it uses fewer where more would not
-                            pay. These are elman's own threads, started by
+                            pay, and never more than 64: a larger value
+                            (even INT_MAX) acts as 64, in the workspace size
+                            too. These are elman's own threads, started by
                             each call that uses them and joined before it
                             returns (no pool: starting one costs tens of
                             microseconds, small next to a call that splits).
                             With num_threads > 1, elman_rnn_create() measures
                             what a barrier between two threads costs (up to
                             about 2 ms) to decide which steps are worth
-                            splitting. OpenBLAS's threads are set apart
-                            (OPENBLAS_NUM_THREADS). */
+                            splitting. OpenBLAS's threads are set apart (see
+                            "OpenBLAS's threads" at elman_rnn_forward()). */
     /* Beyond nn.RNN: */
     int reverse;       /**< 1: a unidirectional model runs each sequence from
                             its last valid step back to t = 0, as the
@@ -459,13 +462,30 @@ ELMAN_API size_t elman_rnn_workspace_size(const elman_rnn *rnn, int batch, int s
  *  and the C library maps their stacks. OpenBLAS allocates nothing when it
  *  runs on one thread; when it splits a matrix product across its own
  *  threads, some builds (Debian's 0.3.21 among them) allocate a job table
- *  (512 KiB) per product. Set OPENBLAS_NUM_THREADS=1 for calls that must
+ *  (512 KiB) per product (one per 256 rows of an input projection). Set OPENBLAS_NUM_THREADS=1 for calls that must
  *  not touch the heap at all.
  *
- *  Threads: with num_threads > 1 the projections are split by rows, and
- *  each time step by columns (or the two directions run side by side) when
- *  it is large enough to pay for a barrier; results are bitwise the same as
- *  with one thread.
+ *  Threads: with num_threads > 1 the input projections are split by rows,
+ *  in blocks whose bounds depend on the problem's size only (never on the
+ *  thread count), and each time step by columns (or the two directions run
+ *  side by side) when it is large enough to pay for a barrier. Every
+ *  element is computed by the same operations whatever the thread count,
+ *  so output and h_n are bitwise those of num_threads 1, in every mode
+ *  (float32 and float64, with or without lengths, deterministic or not).
+ *
+ *  OpenBLAS's threads: the input projection of a large enough call without
+ *  lengths, not deterministic, goes to OpenBLAS (cblas_sgemm, cblas_dgemm),
+ *  which by default starts threads of its own, one per core. Let one of
+ *  the two run threads, not both: with num_threads > 1 each of elman's
+ *  threads calls OpenBLAS, whose threads then fight elman's for the same
+ *  cores (oversubscription: slower, not faster). And OpenBLAS 0.3.21
+ *  (Debian 12) can hang: when memory is short (ulimit -v, a cgroup limit)
+ *  its worker threads may spin forever in blas_memory_alloc (upstream
+ *  OpenBLAS issue 5289). So with num_threads > 1, or under a memory limit,
+ *  make OpenBLAS single-threaded: set OPENBLAS_NUM_THREADS=1 in the
+ *  environment before the process starts, or call
+ *  openblas_set_num_threads(1) (OpenBLAS's cblas.h) before the first
+ *  forward call.
  *
  *  Thread safety: the model is only read; see the note at the top. */
 ELMAN_API int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len,

@@ -26,6 +26,7 @@
 
 #include <cblas.h>
 
+#include "forward_stats.h"
 #include "internal.h"
 #include "kernels/kernel.h"
 #include "team.h"
@@ -62,6 +63,13 @@ static int push_block(size_t *total, size_t *offset, size_t n, size_t elem)
     return elman_add_size(*total, bytes, total);
 }
 
+/* Threads that can run: the team never starts more than its cap. */
+static int team_size(const elman_rnn *rnn)
+{
+    const int nt = rnn->cfg.num_threads;
+    return nt < ELMAN_TEAM_MAX_THREADS ? nt : ELMAN_TEAM_MAX_THREADS;
+}
+
 static int plan_workspace(const elman_rnn *rnn, int batch, int seq_len, ws_layout *ws)
 {
     const size_t B = (size_t)batch, T = (size_t)seq_len, es = rnn->elem_size;
@@ -73,7 +81,7 @@ static int plan_workspace(const elman_rnn *rnn, int batch, int seq_len, ws_layou
            push_block(&ws->total, &ws->proj, n, es) && elman_mul_size(B, DH, &n) &&
            push_block(&ws->total, &ws->scratch, n, es) &&
            push_block(&ws->total, &ws->zeros, H, es) &&
-           elman_mul_size((size_t)rnn->cfg.num_threads * 3, B, &n) &&
+           elman_mul_size((size_t)team_size(rnn) * 3, B, &n) &&
            push_block(&ws->total, &ws->ptrs, n, sizeof(void *)) &&
            push_block(&ws->total, &ws->order, B, sizeof(int)) &&
            push_block(&ws->total, &ws->len, B, sizeof(int)) &&
@@ -105,6 +113,7 @@ typedef struct call {
     int min_length; /* 1, or 0 for chunks of streams */
     const void *h0;
     void *output, *h_n;
+    elman_forward_stats *stats; /* tests only: NULL from the public API */
 } call;
 
 static int check_args(const call *c)
@@ -195,6 +204,7 @@ typedef struct run {
     int use_blas;         /* large projections without lengths go to BLAS */
     int split_steps;      /* whether threads share the columns of each step */
     elman_barrier all, group[2];
+    elman_forward_stats *stats; /* NULL except in white-box tests */
 } run;
 
 /* Row of (b, t) in x, output and proj. */
@@ -226,10 +236,21 @@ static void team_init(void *arg, int nt)
      * direction tid % 2 */
     elman_barrier_init(&r->group[0], (nt + 1) / 2);
     elman_barrier_init(&r->group[1], nt / 2);
+    if (r->stats != NULL) {
+        r->stats->threads = nt;
+        r->stats->split_steps = r->split_steps;
+        r->stats->kernels = r->rnn->kernels->name;
+    }
 }
 
 /* Below this a BLAS call costs more than it saves. */
 #define PROJ_BLAS_MIN_FLOPS 1048576.0
+
+/* Rows of one BLAS call of the input projection (the threads share whole
+ * blocks). At one thread, blocks of 256 or 512 rows ran as fast as one
+ * call for the bench configs' projections (M = 500..3200, N = 256..1024,
+ * K = 128..512); 64 rows cost up to 40%, 128 up to 10%. */
+enum { PROJ_BLOCK_ROWS = 256 };
 
 /* Threads worth starting: the projections always split; the steps only
  * when a step is long enough to pay for the barrier that ends it. A split
@@ -277,7 +298,7 @@ static int plan_threads(const elman_rnn *rnn, int batch, int seq_len, int *split
     const double min_flops = *split_steps || D == 2 ? PARALLEL_MIN_FLOPS : 16.0 * PARALLEL_MIN_FLOPS;
     if (parallel < min_flops && !force)
         return 1;
-    return rnn->cfg.num_threads;
+    return team_size(rnn);
 }
 
 #define REAL float
@@ -361,9 +382,10 @@ static int forward(const call *c, void *workspace, size_t workspace_size)
         r.valid_rows += len[i];
     elman_act_from_config(&rnn->cfg, &r.act);
     /* Deterministic mode keeps to the row-independent kernels, and so do
-     * kernels that project faster than the BLAS. */
+     * kernels that project faster than the BLAS (float32 only: double
+     * projections are the portable GEMM on every path). */
     r.use_blas = !rnn->cfg.deterministic && c->lengths == NULL &&
-                 !elman_kernels_project_faster(rnn->kernels);
+                 (rnn->cfg.dtype == ELMAN_FLOAT64 || !elman_kernels_project_faster(rnn->kernels));
 
     /* Padding is zero in the result and is read as input by layers above 0;
      * no step ever writes it. */
@@ -373,6 +395,7 @@ static int forward(const call *c, void *workspace, size_t workspace_size)
                 memset((char *)r.output + row_of(&r, b, t) * r.DH * rnn->elem_size, 0,
                        r.DH * rnn->elem_size);
 
+    r.stats = c->stats;
     const int nt = plan_threads(rnn, r.B, r.T, &r.split_steps);
     if (rnn->cfg.dtype == ELMAN_FLOAT64)
         elman_team_run(nt, team_init, worker_f64, &r);
@@ -387,7 +410,7 @@ int elman_rnn_forward(const elman_rnn *rnn, int batch, int seq_len, const float 
                       const int *lengths, const float *h0, float *output, float *h_n,
                       void *workspace, size_t workspace_size)
 {
-    const call c = {rnn, ELMAN_FLOAT32, batch, seq_len, x, lengths, 1, h0, output, h_n};
+    const call c = {rnn, ELMAN_FLOAT32, batch, seq_len, x, lengths, 1, h0, output, h_n, NULL};
     return forward(&c, workspace, workspace_size);
 }
 
@@ -395,7 +418,17 @@ int elman_rnn_forward_f64(const elman_rnn *rnn, int batch, int seq_len, const do
                           const int *lengths, const double *h0, double *output, double *h_n,
                           void *workspace, size_t workspace_size)
 {
-    const call c = {rnn, ELMAN_FLOAT64, batch, seq_len, x, lengths, 1, h0, output, h_n};
+    const call c = {rnn, ELMAN_FLOAT64, batch, seq_len, x, lengths, 1, h0, output, h_n, NULL};
+    return forward(&c, workspace, workspace_size);
+}
+
+int elman_forward_with_stats(const elman_rnn *rnn, int batch, int seq_len, const void *x,
+                             const int *lengths, const void *h0, void *output, void *h_n,
+                             void *workspace, size_t workspace_size, elman_forward_stats *stats)
+{
+    memset(stats, 0, sizeof(*stats));
+    const int dtype = rnn != NULL ? rnn->cfg.dtype : ELMAN_FLOAT32;
+    const call c = {rnn, dtype, batch, seq_len, x, lengths, 1, h0, output, h_n, stats};
     return forward(&c, workspace, workspace_size);
 }
 
@@ -414,7 +447,7 @@ int elman_rnn_forward_chunk(const elman_rnn *rnn, int batch, int seq_len, const 
                             const int *lengths, float *state, float *output, void *workspace,
                             size_t workspace_size)
 {
-    const call c = {rnn, ELMAN_FLOAT32, batch, seq_len, x, lengths, 0, state, output, state};
+    const call c = {rnn, ELMAN_FLOAT32, batch, seq_len, x, lengths, 0, state, output, state, NULL};
     return forward_chunk(&c, workspace, workspace_size);
 }
 
@@ -422,7 +455,7 @@ int elman_rnn_forward_chunk_f64(const elman_rnn *rnn, int batch, int seq_len, co
                                 const int *lengths, double *state, double *output,
                                 void *workspace, size_t workspace_size)
 {
-    const call c = {rnn, ELMAN_FLOAT64, batch, seq_len, x, lengths, 0, state, output, state};
+    const call c = {rnn, ELMAN_FLOAT64, batch, seq_len, x, lengths, 0, state, output, state, NULL};
     return forward_chunk(&c, workspace, workspace_size);
 }
 
@@ -454,13 +487,13 @@ static int step(const call *proto, void *workspace, size_t workspace_size)
 int elman_rnn_step(const elman_rnn *rnn, int batch, const float *x, float *state, float *y,
                    void *workspace, size_t workspace_size)
 {
-    const call c = {rnn, ELMAN_FLOAT32, batch, 1, x, NULL, 0, state, y, state};
+    const call c = {rnn, ELMAN_FLOAT32, batch, 1, x, NULL, 0, state, y, state, NULL};
     return step(&c, workspace, workspace_size);
 }
 
 int elman_rnn_step_f64(const elman_rnn *rnn, int batch, const double *x, double *state,
                        double *y, void *workspace, size_t workspace_size)
 {
-    const call c = {rnn, ELMAN_FLOAT64, batch, 1, x, NULL, 0, state, y, state};
+    const call c = {rnn, ELMAN_FLOAT64, batch, 1, x, NULL, 0, state, y, state, NULL};
     return step(&c, workspace, workspace_size);
 }

@@ -17,7 +17,7 @@
 #define cpu_relax() ((void)0)
 #endif
 
-enum { MAX_THREADS = 64, SPINS_BEFORE_YIELD = 2000 };
+enum { MAX_THREADS = ELMAN_TEAM_MAX_THREADS, SPINS_BEFORE_YIELD = 2000 };
 
 void elman_barrier_init(elman_barrier *b, int size)
 {

@@ -15,6 +15,9 @@ typedef struct elman_barrier {
     int size;
 } elman_barrier;
 
+/* Most threads a team runs: larger requests run this many. */
+enum { ELMAN_TEAM_MAX_THREADS = 64 };
+
 void elman_barrier_init(elman_barrier *b, int size);
 /* Returns when `size` threads have called it. */
 void elman_barrier_wait(elman_barrier *b);
@@ -26,7 +29,8 @@ void elman_barrier_wait(elman_barrier *b);
 double elman_barrier_cost_ns(void);
 
 /* Runs fn(arg, tid, nt) on nt threads, tid 0 on the caller's thread, and
- * returns when all have returned. If fewer threads can be started, runs on
+ * returns when all have returned; nt is capped at ELMAN_TEAM_MAX_THREADS.
+ * If fewer threads can be started, runs on
  * those: the nt that init(arg, nt) (called first, once) and fn see is the
  * number that really run. */
 void elman_team_run(int nt, void (*init)(void *arg, int nt),

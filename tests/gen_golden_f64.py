@@ -11,6 +11,7 @@ is a little-endian float64. Deterministic: each case seeds torch from its
 name.
 """
 
+import argparse
 import os
 import zlib
 
@@ -84,16 +85,20 @@ def generate(case):
 
 
 def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", default=OUT_DIR,
+                   help="directory to write (default: %(default)s)")
+    out_dir = p.parse_args().out
     torch.set_num_threads(1)
-    os.makedirs(OUT_DIR, exist_ok=True)
+    os.makedirs(out_dir, exist_ok=True)
     names = []
     for case in CASES:
-        with open(os.path.join(OUT_DIR, case[0] + ".bin"), "wb") as f:
+        with open(os.path.join(out_dir, case[0] + ".bin"), "wb") as f:
             f.write(generate(case))
         names.append(case[0] + ".bin")
-    with open(os.path.join(OUT_DIR, "index.txt"), "w") as f:
+    with open(os.path.join(out_dir, "index.txt"), "w") as f:
         f.write("\n".join(names) + "\n")
-    print("wrote %d float64 cases to %s" % (len(names), OUT_DIR))
+    print("wrote %d float64 cases to %s" % (len(names), out_dir))
 
 
 if __name__ == "__main__":

@@ -195,6 +195,8 @@ static const bad_case bad_cases[] = {
      "needs 12"},
     {"offsets not matching the dtype", E1("\"F64\"", "[2]", "[0,8]"), OWN, 8, ELMAN_ERR_FORMAT,
      "needs 16"},
+    {"offsets holding more than the shape", E1("\"F32\"", "[1]", "[0,8]"), OWN, 8,
+     ELMAN_ERR_FORMAT, "needs 4"},
     {"overlapping tensors",
      "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
      "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",

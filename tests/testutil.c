@@ -132,6 +132,35 @@ elman_rnn *tu_model_build(const tu_model *m)
     return rnn;
 }
 
+static double *widen(const float *p, size_t n);
+
+elman_rnn *tu_model_build_f64(const tu_model *m, int nt)
+{
+    elman_config cfg = m->cfg;
+    cfg.dtype = ELMAN_FLOAT64;
+    cfg.num_threads = nt;
+    elman_rnn *rnn = NULL;
+    int rc = elman_rnn_create(&cfg, &rnn);
+    const size_t H = (size_t)cfg.hidden_size;
+    for (int l = 0; rc == ELMAN_OK && l < cfg.num_layers; l++)
+        for (int d = 0; rc == ELMAN_OK && d < m->D; d++) {
+            const int k = l * m->D + d;
+            const size_t in = l == 0 ? (size_t)cfg.input_size : (size_t)m->D * H;
+            double *w_ih = widen(m->w_ih[k], H * in), *w_hh = widen(m->w_hh[k], H * H);
+            double *b_ih = widen(m->b_ih[k], H), *b_hh = widen(m->b_hh[k], H);
+            rc = elman_rnn_set_weights_f64(rnn, l, d, w_ih, w_hh, b_ih, b_hh);
+            free(w_ih);
+            free(w_hh);
+            free(b_ih);
+            free(b_hh);
+        }
+    if (rc != ELMAN_OK) {
+        fprintf(stderr, "float64 model: %s\n", elman_strerror(rc));
+        abort();
+    }
+    return rnn;
+}
+
 size_t tu_elems_x(const elman_config *cfg, int B, int T)
 {
     return (size_t)B * (size_t)T * (size_t)cfg->input_size;
