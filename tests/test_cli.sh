@@ -193,17 +193,23 @@ rm -f "$W/y.npy"
 
 # ---- info and help ----
 "$ELMAN" info "$D/prefix_given.safetensors" >"$W/info" || fail "info failed"
-for want in "prefix: rnn." "input_size: 3" "hidden_size: 4" "num_layers: 2" \
+for want in "prefix: rnn. (detected)" "input_size: 3" "hidden_size: 4" "num_layers: 2" \
     "bidirectional: true" "bias: true" "nonlinearity: tanh (metadata)" "dtype: F32"; do
     grep -qxF "$want" "$W/info" || fail "info lacks '$want'"
 done
-"$ELMAN" info "$D/no_metadata.safetensors" | grep -qxF "batch_first: false (default)" ||
-    fail "info: defaults"
+"$ELMAN" info "$D/no_metadata.safetensors" >"$W/info" || fail "info failed"
+for want in "batch_first: false (default)" "nonlinearity: tanh (default)" "ignored: none"; do
+    grep -qxF "$want" "$W/info" || fail "info (no metadata) lacks '$want'"
+done
+# The tensors beside the RNN (a Linear head, a LayerNorm) are listed as ignored.
+grep -qxF "ignored: fc.bias [2], fc.weight [2, 4], norm.bias [3], norm.num_batches_tracked [], \
+norm.running_mean [3], norm.running_var [3], norm.weight [3]" <("$ELMAN" info "$D/prefix_given.safetensors") ||
+    fail "info does not list the ignored tensors"
 "$ELMAN" info "$D/f16_model.safetensors" | grep -qxF "dtype: F16" || fail "info: dtype"
 "$ELMAN" info "$D/single_bias.safetensors" | grep -qxF "bias: single (bias_ih only)" ||
     fail "info: one bias"
 "$ELMAN" info "$D/prefix_nodot.safetensors" --prefix encoder.rnn |
-    grep -qxF "prefix: encoder.rnn." || fail "info --prefix"
+    grep -qxF "prefix: encoder.rnn. (flag)" || fail "info --prefix"
 for h in "--help" "help" "run --help" "info --help"; do
     # shellcheck disable=SC2086
     "$ELMAN" $h >"$W/help" 2>&1 || fail "elman $h exited non-zero"
@@ -216,7 +222,7 @@ for o in "--activation NAME\[:ALPHA\[:BETA\]\]" "--clip C" \
     grep -q -- "^    $o\$" "$W/help" || fail "--help does not describe $o"
 done
 "$ELMAN" --version | grep -q "^elman [0-9]" || fail "--version"
-"$ELMAN" info "$D/basic.safetensors" --prefix "" | grep -qxF "prefix: (none)" ||
+"$ELMAN" info "$D/basic.safetensors" --prefix "" | grep -qxF "prefix: (none) (flag)" ||
     fail "--prefix \"\" (none)"
 
 # ---- bad inputs ----
@@ -335,7 +341,7 @@ bad 1 "cannot open" run --weights "$M" --input "$D/nonexistent.npy" --output y.n
 bad 1 "cannot open" info "$D/nonexistent.safetensors"
 bad 1 "cannot create" run --weights "$M" --input "$X" --output nodir/y.npy
 bad 1 "nodir/hn.npy" run --weights "$M" --input "$X" --output y.npy --hn nodir/hn.npy
-bad 1 "cannot read" run --weights "$D" --input "$X" --output y.npy
+bad 1 "--weights is a directory, not a regular file" run --weights "$D" --input "$X" --output y.npy
 
 # Malformed and inconsistent models.
 bad 1 "out of range" run --weights "$B/st_truncated.safetensors" --input "$X" --output y.npy

@@ -60,6 +60,10 @@ static const cli_option run_options[] = {
     {"deterministic", OPT_DETERMINISTIC, NULL,
      "each sequence's Y and HN bitwise the same whatever its batch, its place in\n"
      "it, T, --chunk and --threads (on the same machine and build); slower"},
+    {"y-layout", OPT_Y_LAYOUT, "elman|onnx",
+     "Y's layout: elman's (the default) is X's with last dimension D*H; onnx is\n"
+     "ONNX RNN's Y, [T, D, B, H], or [B, T, D, H] with --batch-first (ONNX\n"
+     "layout 1); an unbatched X is a batch of 1. The same values either way"},
     {"prefix", OPT_PREFIX, "PREFIX",
      "name prefix of the RNN's tensors, e.g. rnn. (default: detected; \"\" for none)"},
     {"help", OPT_HELP, NULL, "print this help and exit"},
@@ -116,7 +120,7 @@ void print_help(FILE *f)
           "              [--clip C] [--direction forward|reverse|bidirectional]\n"
           "              [--batch-first | --seq-first] [--state-batch-first]\n"
           "              [--dtype float32|float64] [--chunk N] [--threads N]\n"
-          "              [--deterministic] [--prefix PREFIX]\n"
+          "              [--deterministic] [--y-layout elman|onnx] [--prefix PREFIX]\n"
           "    elman info MODEL.safetensors [--prefix PREFIX]\n"
           "    elman --help | --version\n"
           "\n"
@@ -292,6 +296,13 @@ static int apply_option(cli_args *a, const char *cmd, const cli_option *o, const
             return EXIT_USAGE;
         }
         a->f64 = strcmp(v, "float64") == 0;
+        break;
+    case OPT_Y_LAYOUT:
+        if (strcmp(v, "elman") != 0 && strcmp(v, "onnx") != 0) {
+            print_error("%s: --y-layout must be elman or onnx, not '%s'", cmd, v);
+            return EXIT_USAGE;
+        }
+        a->y_onnx = strcmp(v, "onnx") == 0;
         break;
     case OPT_CHUNK:
         if (!parse_int(v, 1, INT_MAX, &n)) {

@@ -56,6 +56,7 @@ enum {
     OPT_THREADS,
     OPT_STATE_BATCH_FIRST,
     OPT_DETERMINISTIC,
+    OPT_Y_LAYOUT,
     OPT_COUNT
 };
 
@@ -75,6 +76,7 @@ typedef struct cli_args {
     int f64;                      /* --dtype float64 */
     long chunk;                   /* 0: one run */
     int threads;                  /* 0: the default */
+    int y_onnx;                   /* --y-layout onnx */
 } cli_args;
 
 /* The command line, parsed: elman's exit status for it, to return from
@@ -106,6 +108,50 @@ int read_reals(const char *path, const char *what, int f64, elman_array *a, void
  * Returns 1, or 0 with the error printed. */
 int read_lengths(const char *path, int batched, size_t B, size_t T, elman_array *arr,
                  int **len);
+
+/* An input file, checked: a regular file, and who it is (for aliases). */
+typedef struct cli_file {
+    const char *path, *option; /* option: "--input", ... */
+    unsigned long long dev, ino;
+} cli_file;
+
+/* Opens path (without blocking, without reading) and refuses anything but a
+ * regular file: a FIFO, a device or a directory. Returns 1, or 0 with the
+ * error printed. */
+int check_input(const char *path, const char *option, cli_file *f);
+
+/* outputs.c: the commit protocol (see there). */
+#define CLI_MAX_OUTPUTS 4
+#define CLI_PATH_SIZE 4200 /* PATH_MAX, and a temporary's name beside it */
+
+typedef struct cli_output {
+    const char *path, *option; /* as given; option: "--output", ... */
+    char dest[CLI_PATH_SIZE];  /* where it goes: the resolved path */
+    int exists, chr, direct;   /* direct: a device or FIFO written in place */
+    unsigned long long dev, ino;
+    int fd, slot;              /* slot: its temporary's row, -1 if none */
+    int failed;                /* the errno of a failed write, 0 */
+    size_t es, used;           /* element size (for byte order), bytes in buf */
+    unsigned char buf[1 << 15];
+} cli_output;
+
+/* Checks outs[0..n) (path and option set) against each other and the
+ * inputs, and creates their temporaries. Returns 0 or an exit status (the
+ * error printed, nothing left behind). */
+int outputs_prepare(cli_output *outs, size_t n, const cli_file *inputs, size_t n_in);
+/* Starts writing a .npy file of float32 or float64 to o; output_put()
+ * appends whole elements (native byte order; written little-endian).
+ * Return 1, or 0 with o->failed set (report with outputs_fail()). */
+int output_begin_npy(cli_output *o, int dtype, int ndim, const size_t *shape);
+int output_put(cli_output *o, const void *data, size_t bytes);
+/* Syncs and closes every output, then renames the temporaries into place.
+ * Returns 0 or an exit status (the error printed, temporaries removed). */
+int outputs_commit(cli_output *outs, size_t n);
+/* Prints o's write error, removes every temporary; returns EXIT_BAD_INPUT. */
+int outputs_fail(cli_output *outs, size_t n, const cli_output *o);
+/* Closes outputs and removes their temporaries. */
+void output_discard(cli_output *o);
+void outputs_discard(cli_output *outs, size_t n);
 
 /* run.c, info.c */
 int run_command(const cli_args *a);

@@ -2,9 +2,12 @@
  * `elman run`: the model's configuration with the command line's overrides,
  * the inputs, the forward pass (in one call or in chunks), the outputs.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -22,6 +25,11 @@ typedef struct run_state {
     int f64, batched, sdim;
     size_t es, T, B, L, D, H, I;
     size_t sshape[3]; /* H0's and HN's shape */
+    /* The files, checked before anything is read or computed. */
+    cli_file ins[4];
+    size_t n_ins;
+    cli_output outs[2]; /* Y, and HN if asked for */
+    size_t n_outs;
 } run_state;
 
 static void run_free(run_state *s)
@@ -177,7 +185,7 @@ static int read_x(const char *xpath, run_state *s)
 {
     const elman_config *cfg = &s->info.config;
     char s1[128];
-    if (!read_reals(xpath, "the input", s->f64, &s->x, &s->xr))
+    if (!read_reals(xpath, "--input", s->f64, &s->x, &s->xr))
         return 0;
     s->batched = s->x.ndim == 3;
     if (s->x.ndim != 2 && s->x.ndim != 3) {
@@ -218,7 +226,7 @@ static int read_x(const char *xpath, run_state *s)
 static int read_h0(const char *h0path, run_state *s)
 {
     char s1[128], s2[128];
-    if (!read_reals(h0path, "h0", s->f64, &s->h0, &s->h0r))
+    if (!read_reals(h0path, "--h0", s->f64, &s->h0, &s->h0r))
         return 0;
     if (!same_shape(&s->h0, s->sshape, s->sdim)) {
         print_error("%s: h0 shape %s, expected %s%s", h0path,
@@ -279,28 +287,73 @@ static int forward(const cli_args *a, run_state *s)
     return 1;
 }
 
-/* Outputs: Y in X's layout, then HN; Y is removed if HN fails. Returns 1,
- * or 0 with the error printed. */
+/* Y in elman's layout (X's, last dimension D*H) or, with --y-layout onnx,
+ * ONNX's: [T, D, B, H], or [B, T, D, H] for a batch-first X (ONNX layout
+ * 1, the same bytes as elman's); an unbatched X is a batch of one. Returns
+ * 1, or 0 with o->failed set. */
+static int write_y(const cli_args *a, const run_state *s, cli_output *o)
+{
+    const int odtype = s->f64 ? ELMAN_DTYPE_F64 : ELMAN_DTYPE_F32;
+    const size_t T = s->T, B = s->B, D = s->D, H = s->H, es = s->es;
+    const char *y = s->out;
+    if (!a->y_onnx) {
+        size_t shape[3];
+        memcpy(shape, s->x.shape, sizeof(shape));
+        shape[s->x.ndim - 1] = D * H;
+        return output_begin_npy(o, odtype, s->x.ndim, shape) &&
+               output_put(o, y, T * B * D * H * es);
+    }
+    if (s->batched && s->info.config.batch_first) {
+        const size_t shape[4] = {B, T, D, H};
+        return output_begin_npy(o, odtype, 4, shape) && output_put(o, y, T * B * D * H * es);
+    }
+    const size_t shape[4] = {T, D, B, H};
+    int ok = output_begin_npy(o, odtype, 4, shape);
+    for (size_t t = 0; t < T && ok; t++)
+        for (size_t d = 0; d < D && ok; d++)
+            for (size_t b = 0; b < B && ok; b++)
+                ok = output_put(o, y + ((t * B + b) * D + d) * H * es, H * es);
+    return ok;
+}
+
+/* Y, then HN, written to their temporaries and renamed into place
+ * together. Returns 1, or 0 with the error printed (nothing replaced). */
 static int write_outputs(const cli_args *a, run_state *s)
 {
-    const char *ypath = a->value[OPT_OUTPUT], *hnpath = a->value[OPT_HN];
-    char err[ELMAN_IO_ERROR_SIZE];
+    cli_output *y = &s->outs[0], *hn = s->n_outs > 1 ? &s->outs[1] : NULL;
     const int odtype = s->f64 ? ELMAN_DTYPE_F64 : ELMAN_DTYPE_F32;
-    size_t yshape[3];
-    const int ydim = s->x.ndim;
-    memcpy(yshape, s->x.shape, sizeof(yshape));
-    yshape[ydim - 1] = s->D * s->H;
-    if (elman_npy_write(ypath, odtype, ydim, yshape, s->out, err, sizeof(err)) != ELMAN_OK) {
-        print_error("%s", err);
-        return 0;
+    if (!write_y(a, s, y))
+        return outputs_fail(s->outs, s->n_outs, y), 0;
+    if (hn != NULL && !(output_begin_npy(hn, odtype, s->sdim, s->sshape) &&
+                        output_put(hn, s->hn, s->L * s->D * s->B * s->H * s->es)))
+        return outputs_fail(s->outs, s->n_outs, hn), 0;
+    return outputs_commit(s->outs, s->n_outs) == 0;
+}
+
+/* Every input is a regular file, and no output names an input or another
+ * output; the outputs' temporaries are created. Returns 0 or an exit status
+ * (the error printed). */
+static int check_files(const cli_args *a, run_state *s)
+{
+    static const struct {
+        int id;
+        const char *option;
+    } inputs[] = {{OPT_WEIGHTS, "--weights"},
+                  {OPT_INPUT, "--input"},
+                  {OPT_H0, "--h0"},
+                  {OPT_LENGTHS, "--lengths"}},
+      outputs[] = {{OPT_OUTPUT, "--output"}, {OPT_HN, "--hn"}};
+    for (size_t i = 0; i < COUNT(inputs); i++) {
+        const char *path = a->value[inputs[i].id];
+        if (path != NULL && !check_input(path, inputs[i].option, &s->ins[s->n_ins++]))
+            return EXIT_BAD_INPUT;
     }
-    if (hnpath != NULL && elman_npy_write(hnpath, odtype, s->sdim, s->sshape, s->hn, err,
-                                          sizeof(err)) != ELMAN_OK) {
-        remove(ypath);
-        print_error("%s", err);
-        return 0;
-    }
-    return 1;
+    for (size_t i = 0; i < COUNT(outputs); i++)
+        if (a->value[outputs[i].id] != NULL) {
+            s->outs[s->n_outs].path = a->value[outputs[i].id];
+            s->outs[s->n_outs++].option = outputs[i].option;
+        }
+    return outputs_prepare(s->outs, s->n_outs, s->ins, s->n_ins);
 }
 
 /* The command line's own consistency. Returns 0 or EXIT_USAGE. */
@@ -313,7 +366,9 @@ static int check_run_args(const cli_args *a)
                     wpath == NULL ? "weights" : xpath == NULL ? "input" : "output");
         return EXIT_USAGE;
     }
-    if (hnpath != NULL && strcmp(hnpath, ypath) == 0) {
+    struct stat st; /* a device may take both (--output /dev/null --hn /dev/null) */
+    if (hnpath != NULL && strcmp(hnpath, ypath) == 0 &&
+        !(stat(ypath, &st) == 0 && S_ISCHR(st.st_mode))) {
         print_error("run: --output and --hn name the same file '%s'", ypath);
         return EXIT_USAGE;
     }
@@ -331,18 +386,25 @@ int run_command(const cli_args *a)
     int status = check_run_args(a);
     if (status != 0)
         return status;
-    run_state s;
-    memset(&s, 0, sizeof(s));
-    status = read_config(a, &s);
+    run_state *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        print_error("out of memory");
+        return EXIT_BAD_INPUT;
+    }
+    status = check_files(a, s);
+    if (status == 0)
+        status = read_config(a, s);
     if (status == 0) {
         const char *h0path = a->value[OPT_H0], *lpath = a->value[OPT_LENGTHS];
-        const int ok = read_x(a->value[OPT_INPUT], &s) &&
-                       (h0path == NULL || read_h0(h0path, &s)) &&
+        const int ok = read_x(a->value[OPT_INPUT], s) &&
+                       (h0path == NULL || read_h0(h0path, s)) &&
                        (lpath == NULL ||
-                        read_lengths(lpath, s.batched, s.B, s.T, &s.lengths, &s.len)) &&
-                       forward(a, &s) && write_outputs(a, &s);
+                        read_lengths(lpath, s->batched, s->B, s->T, &s->lengths, &s->len)) &&
+                       forward(a, s) && write_outputs(a, s);
         status = ok ? 0 : EXIT_BAD_INPUT;
     }
-    run_free(&s);
+    outputs_discard(s->outs, s->n_outs); /* the temporaries left, if it failed */
+    run_free(s);
+    free(s);
     return status;
 }
