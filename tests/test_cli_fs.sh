@@ -7,8 +7,11 @@
 # command line), exactly one line on stderr, nothing created, nothing else
 # touched.
 #
-# usage: test_cli_fs.sh ELMAN NPY_COMPARE DATA_DIR
+# usage: test_cli_fs.sh ELMAN NPY_COMPARE DATA_DIR [SANITIZED]
 set -u
+# A tool that reads /dev/zero to the end must not take the machine with it
+# (the sanitizers need their address space: no limit under them).
+[[ ${4:-0} == 1 ]] || ulimit -v 4000000
 ELMAN=$(realpath "$1")
 CMP=$(realpath "$2")
 D=$(cd "$3" && pwd)

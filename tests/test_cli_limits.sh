@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The elman tool under limits:
+#  - under `ulimit -v` small enough to starve OpenBLAS's worker threads
+#    (OpenBLAS 0.3.21 spins forever in blas_memory_alloc: upstream issue
+#    5289), `elman run` ends: successfully, or with a one-line out of memory
+#    message; never killed by `timeout`;
+#  - peak RSS of `elman run` (/usr/bin/time -f %M) on a generated 56 MB
+#    float32 model is at most 1.3 x (float32 model + X + Y + HN) + 20 MB.
+# Skipped (77) under the sanitizers (their shadow memory needs the address
+# space and inflates RSS), and without /usr/bin/time or numpy.
+#
+# usage: test_cli_limits.sh ELMAN NPY_COMPARE DATA_DIR [SANITIZED]
+set -u
+ELMAN=$(realpath "$1")
+CMP=$(realpath "$2")
+D=$(cd "$3" && pwd)
+if [[ ${4:-0} == 1 ]]; then
+    echo "test_cli_limits: skipped: sanitizer builds cannot run under ulimit -v or be measured"
+    exit 77
+fi
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+runs=0
+fails=0
+fail() {
+    echo "FAIL: $*" >&2
+    fails=$((fails + 1))
+}
+
+# ---- ulimit -v: the run ends ----
+for kb in 60000 100000 150000 400000; do
+    runs=$((runs + 1))
+    rm -f "$W/y.npy"
+    (ulimit -v $kb && exec timeout 30 "$ELMAN" run --weights "$D/basic.safetensors" \
+        --input "$D/basic.x.npy" --output "$W/y.npy" --hn "$W/hn.npy") 2>"$W/err"
+    rc=$?
+    if [[ $rc -eq 0 ]]; then
+        "$CMP" "$W/y.npy" "$D/basic.y.npy" || fail "ulimit -v $kb: wrong Y"
+    elif [[ $rc -eq 124 ]]; then
+        fail "ulimit -v $kb: elman run did not end in 30 s (OpenBLAS threads spinning?)"
+    elif ! [[ $rc -eq 1 && $(wc -l <"$W/err") -le 1 ]] || ! grep -q "out of memory\|cannot" "$W/err"; then
+        fail "ulimit -v $kb: exit $rc: $(cat "$W/err")"
+    fi
+done
+
+# ---- peak RSS ----
+if [[ ! -x /usr/bin/time ]] || ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    echo "test_cli_limits: the memory case is skipped: needs /usr/bin/time and numpy"
+    [[ $fails -eq 0 ]] && exit 77
+    exit 1
+fi
+# Two layers, I=1024, H=2048: 14.7 M float32 parameters (56 MB); X (16, 4, 1024).
+sizes=$(/usr/bin/python3 - "$W/big" <<'PY'
+import json, struct, sys
+import numpy as np
+rng = np.random.default_rng(7)
+I, H, L, T, B = 1024, 2048, 2, 16, 4
+t = {}
+for l in range(L):
+    t[f"weight_ih_l{l}"] = rng.standard_normal((H, I if l == 0 else H), np.float32) * 0.02
+    t[f"weight_hh_l{l}"] = rng.standard_normal((H, H), np.float32) * 0.02
+    t[f"bias_ih_l{l}"] = rng.standard_normal(H, np.float32) * 0.1
+    t[f"bias_hh_l{l}"] = rng.standard_normal(H, np.float32) * 0.1
+hdr, off, blobs = {}, 0, []
+for k, v in t.items():
+    b = v.astype("<f4").tobytes()
+    hdr[k] = {"dtype": "F32", "shape": list(v.shape), "data_offsets": [off, off + len(b)]}
+    off += len(b)
+    blobs.append(b)
+h = json.dumps(hdr).encode()
+h += b" " * (-len(h) % 8)
+with open(sys.argv[1] + ".safetensors", "wb") as f:
+    f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+np.save(sys.argv[1] + ".x.npy", rng.standard_normal((T, B, I), np.float32))
+print(off, T * B * I * 4, T * B * H * 4, L * B * H * 4)
+PY
+)
+read -r model x y hn <<<"$sizes"
+runs=$((runs + 1))
+/usr/bin/time -f %M -o "$W/rss" "$ELMAN" run --weights "$W/big.safetensors" \
+    --input "$W/big.x.npy" --output "$W/y.npy" --hn "$W/hn.npy" 2>"$W/err" ||
+    fail "the memory run failed: $(cat "$W/err")"
+rss_kb=$(tail -n 1 "$W/rss")
+limit_kb=$(((13 * (model + x + y + hn) / 10 + 20 * 1024 * 1024) / 1024))
+echo "test_cli_limits: peak RSS ${rss_kb} KiB; float32 model $((model / 1024)) KiB +" \
+    "X $((x / 1024)) + Y $((y / 1024)) + HN $((hn / 1024)) KiB; bound ${limit_kb} KiB"
+[[ $rss_kb -le $limit_kb ]] ||
+    fail "peak RSS ${rss_kb} KiB exceeds 1.3 x (model + X + Y + HN) + 20 MB = ${limit_kb} KiB"
+
+echo "test_cli_limits: $runs checks, $fails failed"
+[[ $fails -eq 0 ]]
