@@ -122,6 +122,58 @@ runs=$((runs + 1))
     "$CMP" --want 0:1:2 "$W/rev.hn.npy" "$W/bi.hn.npy" ||
     fail "--direction reverse differs from the backward half of the bidirectional model"
 
+# ---- --y-layout onnx: ONNX's Y, the same values ----
+# [T, D, B, H] for sequence-first X (bidirectional, with lengths: zeros past
+# each length), [B, T, D, H] for batch-first X (ONNX layout 1), [T, D, 1, H]
+# for an unbatched X; checked element by element against the default layout.
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    for c in "l3_bi_nobias_h0_len:--h0 $D/l3_bi_nobias_h0_len.h0.npy --lengths $D/l3_bi_nobias_h0_len.lengths.npy" \
+        "ext_bi:--lengths $D/ext_bi.lengths.npy" "ext_bi:--seq-first" "unbatched_h0:" \
+        "ext_bi:--dtype float64"; do
+        name=${c%%:*}
+        read -ra extra <<<"${c#*:}"
+        runs=$((runs + 1))
+        base=(run --weights "$D/$name.safetensors" --input "$D/$name.x.npy" "${extra[@]}")
+        rm -f "$W/y.npy" "$W/yo.npy"
+        if ! "$ELMAN" "${base[@]}" --output "$W/y.npy" 2>"$W/err" ||
+            ! "$ELMAN" "${base[@]}" --output "$W/yo.npy" --y-layout onnx 2>>"$W/err"; then
+            fail "--y-layout onnx ($name ${extra[*]}): $(cat "$W/err")"
+            continue
+        fi
+        bf=0
+        "$ELMAN" info "$D/$name.safetensors" | grep -qxF "batch_first: true (metadata)" && bf=1
+        [[ ${extra[*]} == *--seq-first* ]] && bf=0
+        lengths=-
+        [[ ${extra[*]} == *--lengths* ]] && lengths=$D/$name.lengths.npy
+        /usr/bin/python3 - "$W/y.npy" "$W/yo.npy" "$bf" "$lengths" <<'PY' ||
+import sys
+import numpy as np
+y, yo = np.load(sys.argv[1]), np.load(sys.argv[2])
+bf, lengths = sys.argv[3] == "1", sys.argv[4]
+D = 2
+if y.ndim == 2:  # unbatched: a batch of one
+    y = y[:, None, :]
+T, B = (y.shape[1], y.shape[0]) if bf else (y.shape[0], y.shape[1])
+H = y.shape[2] // D
+want = y.reshape(B, T, D, H) if bf else y.reshape(T, B, D, H).transpose(0, 2, 1, 3)
+assert yo.dtype == y.dtype and yo.shape == want.shape, (yo.shape, want.shape)
+assert np.array_equal(yo, want)
+if lengths != "-":
+    lens = np.load(lengths)
+    assert lens.min() < T, "no padding to check"
+    for b, n in enumerate(lens):
+        pad = yo[b, n:] if bf else yo[n:, :, b]
+        assert not pad.any(), "zeros past the length"
+PY
+            fail "--y-layout onnx ($name ${extra[*]}): not ONNX's layout of the same values"
+    done
+fi
+bad_layout=$("$ELMAN" run --weights "$D/basic.safetensors" --input "$D/basic.x.npy" \
+    --output "$W/yo.npy" --y-layout ONNX 2>&1)
+[[ $? -eq 2 && $bad_layout == *"--y-layout must be elman or onnx, not 'ONNX'"* ]] ||
+    fail "--y-layout ONNX: $bad_layout"
+rm -f "$W/yo.npy"
+
 # ---- --deterministic: a sequence's bits do not depend on its batch, its
 # place in it, T, the chunks or the threads ----
 ndet=0
@@ -383,6 +435,14 @@ for f in npy_bad_magic:"bad magic" npy_truncated:"truncated" \
     npy_garbage_header:"shape" npy_extra_data:"holds 100" npy_float16:"'<f2'"; do
     bad 1 "${f#*:}" run --weights "$M" --input "$B/${f%%:*}.npy" --output y.npy
 done
+# A dtype error names what that argument takes, and only that.
+bad 1 "npy_float16.npy: dtype '<f2'; --input takes float32 or float64 ('<f4', '<f8')" \
+    run --weights "$M" --input "$B/npy_float16.npy" --output y.npy
+grep -q "int32\|int64" "$W/err" && fail "--input's dtype error lists integer types: $(cat "$W/err")"
+bad 1 "dtype '<f2'; --h0 takes float32 or float64" "${run[@]}" --h0 "$B/npy_float16.npy"
+bad 1 "dtype '<f2'; --lengths takes int32 or int64" "${run[@]}" --lengths "$B/npy_float16.npy"
+bad 1 "dtype float32; --lengths takes int32 or int64" "${run[@]}" --lengths "$B/lengths_float.npy"
+bad 1 "dtype int64; --h0 takes float32 or float64" "${run[@]}" --h0 "$B/h0_int64.npy"
 bad 1 "bad magic" "${run[@]}" --h0 "$B/npy_bad_magic.npy"
 bad 1 "truncated" "${run[@]}" --lengths "$B/npy_truncated.npy"
 

@@ -196,7 +196,7 @@ np.save(sys.argv[1] + ".x.npy", rng.standard_normal((T, B, I), np.float32))
 PY
     killed=0
     set -m # background jobs keep SIGINT (a non-interactive shell would ignore it)
-    for sig in TERM INT HUP TERM INT HUP; do
+    for sig in TERM INT HUP QUIT TERM INT HUP; do
         setup
         cp old.npy "$W/s/y.npy" 2>/dev/null || cp "$W/s/old.npy" "$W/s/y.npy"
         (cd "$W/s" && exec "$ELMAN" run --weights "$W/big.safetensors" --input "$W/big.x.npy" \
@@ -218,6 +218,25 @@ PY
     done
     set +m
     [[ $killed -gt 0 ]] || fail "no run was killed (each ended before the signal)"
+    # SIGXFSZ: Y (26 MB) passes a 100 KiB file size limit.
+    setup
+    runs=$((runs + 1))
+    (cd "$W/s" && ulimit -f 100 && exec "$ELMAN" run --weights "$W/big.safetensors" \
+        --input "$W/big.x.npy" --output y.npy --hn hn.npy 2>/dev/null)
+    rc=$?
+    [[ $rc -eq $((128 + $(kill -l XFSZ))) && ! -e $W/s/y.npy && ! -e $W/s/hn.npy ]] ||
+        fail "SIGXFSZ: exit $rc"
+    no_temporaries "SIGXFSZ"
+    # SIGPIPE: a FIFO output whose reader leaves after 100 bytes.
+    mkfifo "$W/s/pipe"
+    runs=$((runs + 1))
+    head -c 100 "$W/s/pipe" >/dev/null &
+    (cd "$W/s" && exec "$ELMAN" run --weights "$W/big.safetensors" --input "$W/big.x.npy" \
+        --hn hn.npy --output pipe 2>/dev/null)
+    rc=$?
+    wait
+    [[ $rc -eq $((128 + $(kill -l PIPE))) && ! -e $W/s/hn.npy ]] || fail "SIGPIPE: exit $rc"
+    no_temporaries "SIGPIPE"
 fi
 
 # ---- concurrent runs writing the same Y: nothing lost, the file whole ----

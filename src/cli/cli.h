@@ -135,7 +135,7 @@ typedef struct cli_output {
     unsigned char buf[1 << 15];
 } cli_output;
 
-/* Checks outs[0..n) (path and option set) against each other and the
+/* Checks outs[0..n) (path and option set, fd and slot -1) against each other and the
  * inputs, and creates their temporaries. Returns 0 or an exit status (the
  * error printed, nothing left behind). */
 int outputs_prepare(cli_output *outs, size_t n, const cli_file *inputs, size_t n_in);

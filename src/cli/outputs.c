@@ -286,8 +286,6 @@ int outputs_prepare(cli_output *outs, size_t n, const cli_file *inputs, size_t n
         cli_output *o = &outs[k];
         struct stat st;
         int rc;
-        o->fd = -1;
-        o->slot = -1;
         if (stat(o->path, &st) == 0) {
             o->exists = 1;
             o->chr = S_ISCHR(st.st_mode);

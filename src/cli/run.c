@@ -343,16 +343,19 @@ static int check_files(const cli_args *a, run_state *s)
                   {OPT_H0, "--h0"},
                   {OPT_LENGTHS, "--lengths"}},
       outputs[] = {{OPT_OUTPUT, "--output"}, {OPT_HN, "--hn"}};
+    for (size_t i = 0; i < COUNT(outputs); i++)
+        if (a->value[outputs[i].id] != NULL) {
+            cli_output *o = &s->outs[s->n_outs++];
+            o->path = a->value[outputs[i].id];
+            o->option = outputs[i].option;
+            o->fd = -1; /* nothing to close or remove yet */
+            o->slot = -1;
+        }
     for (size_t i = 0; i < COUNT(inputs); i++) {
         const char *path = a->value[inputs[i].id];
         if (path != NULL && !check_input(path, inputs[i].option, &s->ins[s->n_ins++]))
             return EXIT_BAD_INPUT;
     }
-    for (size_t i = 0; i < COUNT(outputs); i++)
-        if (a->value[outputs[i].id] != NULL) {
-            s->outs[s->n_outs].path = a->value[outputs[i].id];
-            s->outs[s->n_outs++].option = outputs[i].option;
-        }
     return outputs_prepare(s->outs, s->n_outs, s->ins, s->n_ins);
 }
 
