@@ -9,19 +9,8 @@
 # naming the problem, and leave no file behind.
 #
 # usage: test_cli.sh ELMAN NPY_COMPARE DATA_DIR
-set -u
-ELMAN=$(realpath "$1")
-CMP=$(realpath "$2")
-D=$(cd "$3" && pwd)
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-runs=0
-fails=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
+# shellcheck source=cli_lib.sh
+. "$(dirname "$0")/cli_lib.sh"
 
 # ---- round trips ----
 while read -r name prefix nl layout h0 len; do
@@ -480,5 +469,4 @@ fi
 [[ $(wc -l <"$W/err") -eq 1 && $(ls -A "$W/case") == out.npy && -z $(ls -A "$W/case/out.npy") ]] ||
     fail "output onto a directory: $(cat "$W/err"); left: $(ls -A "$W/case")"
 
-echo "test_cli: $runs checks, $fails failed"
-[[ $fails -eq 0 ]]
+finish test_cli

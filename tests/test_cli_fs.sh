@@ -8,22 +8,11 @@
 # touched.
 #
 # usage: test_cli_fs.sh ELMAN NPY_COMPARE DATA_DIR [SANITIZED]
-set -u
+# shellcheck source=cli_lib.sh
+. "$(dirname "$0")/cli_lib.sh"
 # A tool that reads /dev/zero to the end must not take the machine with it
 # (the sanitizers need their address space: no limit under them).
-[[ ${4:-0} == 1 ]] || ulimit -v 4000000
-ELMAN=$(realpath "$1")
-CMP=$(realpath "$2")
-D=$(cd "$3" && pwd)
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-runs=0
-fails=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
+[[ $SANITIZED == 1 ]] || ulimit -v 4000000
 
 # A scratch directory with the model, X, an old result and a snapshot of
 # everything in it (names, kinds, contents), to compare after a refusal.
@@ -175,25 +164,7 @@ refused 1 "too long" "${RUN[@]}" --output "$name"
 # ---- a fatal signal while running: the temporaries go, nothing else ----
 # A model and an input large enough to run for a while (H=512, 26 MB of Y).
 if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
-    /usr/bin/python3 - "$W/big" <<'PY'
-import json, struct, sys
-import numpy as np
-rng = np.random.default_rng(1)
-H, I, T, B = 512, 16, 200, 64
-t = {"weight_ih_l0": rng.standard_normal((H, I), np.float32) * 0.1,
-     "weight_hh_l0": rng.standard_normal((H, H), np.float32) * 0.04}
-hdr, off, blobs = {}, 0, []
-for k, v in t.items():
-    b = v.astype("<f4").tobytes()
-    hdr[k] = {"dtype": "F32", "shape": list(v.shape), "data_offsets": [off, off + len(b)]}
-    off += len(b)
-    blobs.append(b)
-h = json.dumps(hdr).encode()
-h += b" " * (-len(h) % 8)
-with open(sys.argv[1] + ".safetensors", "wb") as f:
-    f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-np.save(sys.argv[1] + ".x.npy", rng.standard_normal((T, B, I), np.float32))
-PY
+    /usr/bin/python3 "$(dirname "$0")/make_rnn_model.py" "$W/big" 16 512 1 200 64 >/dev/null
     killed=0
     set -m # background jobs keep SIGINT (a non-interactive shell would ignore it)
     for sig in TERM INT HUP QUIT TERM INT HUP; do
@@ -253,5 +224,4 @@ runs=$((runs + 1))
 "$CMP" "$W/s/y.npy" "$D/basic.y.npy" || fail "concurrent runs: Y lost or incomplete"
 no_temporaries "concurrent runs"
 
-echo "test_cli_fs: $runs checks, $fails failed"
-[[ $fails -eq 0 ]]
+finish test_cli_fs

@@ -10,22 +10,12 @@
 # space and inflates RSS), and without /usr/bin/time or numpy.
 #
 # usage: test_cli_limits.sh ELMAN NPY_COMPARE DATA_DIR [SANITIZED]
-set -u
-ELMAN=$(realpath "$1")
-CMP=$(realpath "$2")
-D=$(cd "$3" && pwd)
-if [[ ${4:-0} == 1 ]]; then
+# shellcheck source=cli_lib.sh
+. "$(dirname "$0")/cli_lib.sh"
+if [[ $SANITIZED == 1 ]]; then
     echo "test_cli_limits: skipped: sanitizer builds cannot run under ulimit -v or be measured"
     exit 77
 fi
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-runs=0
-fails=0
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
 
 # ---- ulimit -v: the run ends ----
 for kb in 60000 100000 150000 400000; do
@@ -50,31 +40,7 @@ if [[ ! -x /usr/bin/time ]] || ! /usr/bin/python3 -c 'import numpy' 2>/dev/null;
     exit 1
 fi
 # Two layers, I=1024, H=2048: 14.7 M float32 parameters (56 MB); X (16, 4, 1024).
-sizes=$(/usr/bin/python3 - "$W/big" <<'PY'
-import json, struct, sys
-import numpy as np
-rng = np.random.default_rng(7)
-I, H, L, T, B = 1024, 2048, 2, 16, 4
-t = {}
-for l in range(L):
-    t[f"weight_ih_l{l}"] = rng.standard_normal((H, I if l == 0 else H), np.float32) * 0.02
-    t[f"weight_hh_l{l}"] = rng.standard_normal((H, H), np.float32) * 0.02
-    t[f"bias_ih_l{l}"] = rng.standard_normal(H, np.float32) * 0.1
-    t[f"bias_hh_l{l}"] = rng.standard_normal(H, np.float32) * 0.1
-hdr, off, blobs = {}, 0, []
-for k, v in t.items():
-    b = v.astype("<f4").tobytes()
-    hdr[k] = {"dtype": "F32", "shape": list(v.shape), "data_offsets": [off, off + len(b)]}
-    off += len(b)
-    blobs.append(b)
-h = json.dumps(hdr).encode()
-h += b" " * (-len(h) % 8)
-with open(sys.argv[1] + ".safetensors", "wb") as f:
-    f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-np.save(sys.argv[1] + ".x.npy", rng.standard_normal((T, B, I), np.float32))
-print(off, T * B * I * 4, T * B * H * 4, L * B * H * 4)
-PY
-)
+sizes=$(/usr/bin/python3 "$(dirname "$0")/make_rnn_model.py" "$W/big" 1024 2048 2 16 4 7)
 read -r model x y hn <<<"$sizes"
 runs=$((runs + 1))
 /usr/bin/time -f %M -o "$W/rss" "$ELMAN" run --weights "$W/big.safetensors" \
@@ -87,5 +53,4 @@ echo "test_cli_limits: peak RSS ${rss_kb} KiB; float32 model $((model / 1024)) K
 [[ $rss_kb -le $limit_kb ]] ||
     fail "peak RSS ${rss_kb} KiB exceeds 1.3 x (model + X + Y + HN) + 20 MB = ${limit_kb} KiB"
 
-echo "test_cli_limits: $runs checks, $fails failed"
-[[ $fails -eq 0 ]]
+finish test_cli_limits

@@ -6,21 +6,15 @@
 # the reason when not root or when tmpfs cannot be mounted.
 #
 # usage: test_cli_root.sh ELMAN NPY_COMPARE DATA_DIR
-set -u
-ELMAN=$(realpath "$1")
-CMP=$(realpath "$2")
-D=$(cd "$3" && pwd)
+# shellcheck source=cli_lib.sh
+. "$(dirname "$0")/cli_lib.sh"
 if [[ $(id -u) -ne 0 ]]; then
     echo "test_cli_root: skipped: needs root (mknod, mount -t tmpfs)"
     exit 77
 fi
-W=$(mktemp -d)
-trap 'mountpoint -q "$W/full" && umount "$W/full"; rm -rf "$W"' EXIT
-runs=0
-fails=0
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
+cli_cleanup() {
+    mountpoint -q "$W/full" && umount "$W/full"
+    rm -rf "$W"
 }
 RUN=(run --weights "$D/basic.safetensors" --input "$D/basic.x.npy")
 
@@ -59,5 +53,4 @@ for out in y.npy new.npy; do
     [[ $before == "$after" ]] || fail "full file system ($out): the directory changed: $after"
 done
 
-echo "test_cli_root: $runs checks, $fails failed"
-[[ $fails -eq 0 ]]
+finish test_cli_root
