@@ -39,18 +39,29 @@ if [[ ! -x /usr/bin/time ]] || ! /usr/bin/python3 -c 'import numpy' 2>/dev/null;
     [[ $fails -eq 0 ]] && exit 77
     exit 1
 fi
-# Two layers, I=1024, H=2048: 14.7 M float32 parameters (56 MB); X (16, 4, 1024).
-sizes=$(/usr/bin/python3 "$(dirname "$0")/make_rnn_model.py" "$W/big" 1024 2048 2 16 4 7)
-read -r model x y hn <<<"$sizes"
-runs=$((runs + 1))
-/usr/bin/time -f %M -o "$W/rss" "$ELMAN" run --weights "$W/big.safetensors" \
-    --input "$W/big.x.npy" --output "$W/y.npy" --hn "$W/hn.npy" 2>"$W/err" ||
-    fail "the memory run failed: $(cat "$W/err")"
-rss_kb=$(tail -n 1 "$W/rss")
-limit_kb=$(((13 * (model + x + y + hn) / 10 + 20 * 1024 * 1024) / 1024))
-echo "test_cli_limits: peak RSS ${rss_kb} KiB; float32 model $((model / 1024)) KiB +" \
-    "X $((x / 1024)) + Y $((y / 1024)) + HN $((hn / 1024)) KiB; bound ${limit_kb} KiB"
-[[ $rss_kb -le $limit_kb ]] ||
-    fail "peak RSS ${rss_kb} KiB exceeds 1.3 x (model + X + Y + HN) + 20 MB = ${limit_kb} KiB"
+# rss_case WHAT OUT I H L T B SEED: generates the model and X, runs them,
+# checks peak RSS against 1.3 x (float32 model + X + Y + HN) + 20 MB.
+rss_case() {
+    local what=$1 out=$W/$2 sizes model x y hn rss_kb limit_kb
+    shift 2
+    sizes=$(/usr/bin/python3 "$(dirname "$0")/make_rnn_model.py" "$out" "$@")
+    read -r model x y hn <<<"$sizes"
+    runs=$((runs + 1))
+    /usr/bin/time -f %M -o "$W/rss" "$ELMAN" run --weights "$out.safetensors" \
+        --input "$out.x.npy" --output "$W/y.npy" --hn "$W/hn.npy" 2>"$W/err" ||
+        fail "$what: the run failed: $(cat "$W/err")"
+    rss_kb=$(tail -n 1 "$W/rss")
+    limit_kb=$(((13 * (model + x + y + hn) / 10 + 20 * 1024 * 1024) / 1024))
+    echo "test_cli_limits: $what: peak RSS ${rss_kb} KiB; float32 model $((model / 1024)) KiB" \
+        "+ X $((x / 1024)) + Y $((y / 1024)) + HN $((hn / 1024)) KiB; bound ${limit_kb} KiB"
+    [[ $rss_kb -le $limit_kb ]] ||
+        fail "$what: peak RSS ${rss_kb} KiB > 1.3 x (model + X + Y + HN) + 20 MB = ${limit_kb} KiB"
+    rm -f "$out".* "$W/y.npy" "$W/hn.npy"
+}
+# The model's share: two layers, I=1024, H=2048, 14.7 M float32 parameters
+# (56 MB); X (16, 4, 1024).
+rss_case "56 MB model" big 1024 2048 2 16 4 7
+# The arrays' share: a small model (I=128, H=32) on a 66 MB X (500, 256, 128).
+rss_case "66 MB input" wide 128 32 1 500 256 3
 
 finish test_cli_limits
