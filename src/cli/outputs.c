@@ -357,6 +357,10 @@ int output_put(cli_output *o, const void *data, size_t bytes)
         n = bytes < n ? bytes : n;
         if (swap)
             n -= n % o->es; /* whole elements: the buffer's size is a multiple of 8 */
+        if (n == 0) {         /* a part of an element: a caller's mistake */
+            o->failed = EINVAL;
+            return 0;
+        }
         for (size_t i = 0; i < n; i++)
             o->buf[o->used + i] = swap ? p[i - i % o->es + o->es - 1 - i % o->es] : p[i];
         o->used += n;
