@@ -242,6 +242,13 @@ done
 for want in "batch_first: false (default)" "nonlinearity: tanh (default)" "ignored: none"; do
     grep -qxF "$want" "$W/info" || fail "info (no metadata) lacks '$want'"
 done
+"$ELMAN" info "$D/no_metadata.safetensors" --nonlinearity relu --batch-first >"$W/info" ||
+    fail "info with flags failed"
+for want in "batch_first: true (flag)" "nonlinearity: relu (flag)" "input: X (B, T, 3), or (T, 3) unbatched"; do
+    grep -qxF "$want" "$W/info" || fail "info (flags) lacks '$want'"
+done
+"$ELMAN" info "$D/prefix_given.safetensors" --seq-first | grep -qxF "batch_first: false (flag)" ||
+    fail "info --seq-first"
 # The tensors beside the RNN (a Linear head, a LayerNorm) are listed as ignored.
 grep -qxF "ignored: fc.bias [2], fc.weight [2, 4], norm.bias [3], norm.num_batches_tracked [], \
 norm.running_mean [3], norm.running_var [3], norm.weight [3]" <("$ELMAN" info "$D/prefix_given.safetensors") ||

@@ -71,6 +71,9 @@ static const cli_option run_options[] = {
 
 static const cli_option info_options[] = {
     {"prefix", OPT_PREFIX, "PREFIX", "name prefix of the RNN's tensors (default: detected)"},
+    {"nonlinearity", OPT_NONLINEARITY, "tanh|relu", "as run takes it: shown as from a flag"},
+    {"batch-first", OPT_BATCH_FIRST, NULL, "as run takes it: shown as from a flag"},
+    {"seq-first", OPT_SEQ_FIRST, NULL, "as run takes it: shown as from a flag"},
     {"help", OPT_HELP, NULL, "print this help and exit"},
 };
 
@@ -121,7 +124,8 @@ void print_help(FILE *f)
           "              [--batch-first | --seq-first] [--state-batch-first]\n"
           "              [--dtype float32|float64] [--chunk N] [--threads N]\n"
           "              [--deterministic] [--y-layout elman|onnx] [--prefix PREFIX]\n"
-          "    elman info MODEL.safetensors [--prefix PREFIX]\n"
+          "    elman info MODEL.safetensors [--prefix PREFIX] [--nonlinearity tanh|relu]\n"
+          "               [--batch-first | --seq-first]\n"
           "    elman --help | --version\n"
           "\n"
           "DESCRIPTION\n"
@@ -135,7 +139,8 @@ void print_help(FILE *f)
           "    a reverse direction, one-bias models, float64, batch-major states, chunked\n"
           "    (streaming) runs and a deterministic mode (see the options).\n"
           "\n"
-          "    info prints the configuration inferred from a model file.\n"
+          "    info prints the configuration inferred from a model file, each setting with\n"
+          "    where it came from (metadata, flag, default), and the tensors it ignored.\n"
           "\n"
           "    Shapes: L layers, D directions (2 if bidirectional), H hidden_size,\n"
           "    I input_size, T seq_len, B batch. A 2-D X is one unbatched sequence.\n"

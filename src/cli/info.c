@@ -46,11 +46,18 @@ static void print_ignored(const elman_safetensors *st, const elman_rnn_info *inf
     puts(n ? "" : " none");
 }
 
-static void print_config(const elman_rnn_info *info, const char *prefix_from)
+/* Where a setting came from: a flag overrides the metadata. */
+static const char *source(int flag, int metadata)
+{
+    return flag ? "flag" : metadata ? "metadata" : "default";
+}
+
+static void print_config(const elman_rnn_info *info, const cli_args *a)
 {
     const elman_config *c = &info->config;
     const int D = c->bidirectional ? 2 : 1;
-    printf("prefix: %s (%s)\n", info->prefix[0] ? info->prefix : "(none)", prefix_from);
+    printf("prefix: %s (%s)\n", info->prefix[0] ? info->prefix : "(none)",
+           a->value[OPT_PREFIX] != NULL ? "flag" : "detected");
     printf("input_size: %d\n", c->input_size);
     printf("hidden_size: %d\n", c->hidden_size);
     printf("num_layers: %d\n", c->num_layers);
@@ -59,9 +66,9 @@ static void print_config(const elman_rnn_info *info, const char *prefix_from)
                          : c->bias == ELMAN_BIAS_SINGLE ? "single (bias_ih only)"
                                                         : "false");
     printf("nonlinearity: %s (%s)\n", c->nonlinearity == ELMAN_RELU ? "relu" : "tanh",
-           info->nonlinearity_from_metadata ? "metadata" : "default");
+           source(a->nonlinearity >= 0, info->nonlinearity_from_metadata));
     printf("batch_first: %s (%s)\n", c->batch_first ? "true" : "false",
-           info->batch_first_from_metadata ? "metadata" : "default");
+           source(a->batch_first >= 0, info->batch_first_from_metadata));
     printf("dtype: %s\n", info->dtype >= 0 ? elman_dtype_name(info->dtype) : "mixed");
     printf("parameters: %zu\n", info->num_parameters);
     if (c->batch_first)
@@ -95,8 +102,12 @@ int info_command(const cli_args *a)
         elman_safetensors_free(st);
         return EXIT_BAD_INPUT;
     }
+    if (a->nonlinearity >= 0)
+        info.config.nonlinearity = a->nonlinearity;
+    if (a->batch_first >= 0)
+        info.config.batch_first = a->batch_first;
     printf("model: %s\n", path);
-    print_config(&info, a->value[OPT_PREFIX] != NULL ? "flag" : "detected");
+    print_config(&info, a);
     print_ignored(st, &info);
     elman_safetensors_free(st);
     return fflush(stdout) == 0 ? 0 : EXIT_BAD_INPUT;
