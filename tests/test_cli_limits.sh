@@ -9,7 +9,8 @@
 # Skipped (77) under the sanitizers (their shadow memory needs the address
 # space and inflates RSS), and without /usr/bin/time or numpy.
 #
-# usage: test_cli_limits.sh ELMAN NPY_COMPARE DATA_DIR [SANITIZED]
+# usage: test_cli_limits.sh ELMAN NPY_COMPARE DATA_DIR [SANITIZED [ulimit|rss]]
+# (the last argument runs one part only: ctest registers each on its own)
 # shellcheck source=cli_lib.sh
 . "$(dirname "$0")/cli_lib.sh"
 if [[ $SANITIZED == 1 ]]; then
@@ -17,8 +18,10 @@ if [[ $SANITIZED == 1 ]]; then
     exit 77
 fi
 
+part=${5:-all}
+
 # ---- ulimit -v: the run ends ----
-for kb in 60000 100000 150000 400000; do
+[[ $part == rss ]] || for kb in 60000 100000 150000 400000; do
     runs=$((runs + 1))
     rm -f "$W/y.npy"
     (ulimit -v $kb && exec timeout 30 "$ELMAN" run --weights "$D/basic.safetensors" \
@@ -32,6 +35,11 @@ for kb in 60000 100000 150000 400000; do
         fail "ulimit -v $kb: exit $rc: $(cat "$W/err")"
     fi
 done
+
+if [[ $part == ulimit ]]; then
+    finish test_cli_limits
+    exit
+fi
 
 # ---- peak RSS ----
 if [[ ! -x /usr/bin/time ]] || ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
