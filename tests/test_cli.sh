@@ -9,19 +9,8 @@
 # naming the problem, and leave no file behind.
 #
 # usage: test_cli.sh ELMAN NPY_COMPARE DATA_DIR
-set -u
-ELMAN=$(realpath "$1")
-CMP=$(realpath "$2")
-D=$(cd "$3" && pwd)
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-runs=0
-fails=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
+# shellcheck source=cli_lib.sh
+. "$(dirname "$0")/cli_lib.sh"
 
 # ---- round trips ----
 while read -r name prefix nl layout h0 len; do
@@ -122,6 +111,58 @@ runs=$((runs + 1))
     "$CMP" --want 0:1:2 "$W/rev.hn.npy" "$W/bi.hn.npy" ||
     fail "--direction reverse differs from the backward half of the bidirectional model"
 
+# ---- --y-layout onnx: ONNX's Y, the same values ----
+# [T, D, B, H] for sequence-first X (bidirectional, with lengths: zeros past
+# each length), [B, T, D, H] for batch-first X (ONNX layout 1), [T, D, 1, H]
+# for an unbatched X; checked element by element against the default layout.
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    for c in "l3_bi_nobias_h0_len:--h0 $D/l3_bi_nobias_h0_len.h0.npy --lengths $D/l3_bi_nobias_h0_len.lengths.npy" \
+        "ext_bi:--lengths $D/ext_bi.lengths.npy" "ext_bi:--seq-first" "unbatched_h0:" \
+        "ext_bi:--dtype float64"; do
+        name=${c%%:*}
+        read -ra extra <<<"${c#*:}"
+        runs=$((runs + 1))
+        base=(run --weights "$D/$name.safetensors" --input "$D/$name.x.npy" "${extra[@]}")
+        rm -f "$W/y.npy" "$W/yo.npy"
+        if ! "$ELMAN" "${base[@]}" --output "$W/y.npy" 2>"$W/err" ||
+            ! "$ELMAN" "${base[@]}" --output "$W/yo.npy" --y-layout onnx 2>>"$W/err"; then
+            fail "--y-layout onnx ($name ${extra[*]}): $(cat "$W/err")"
+            continue
+        fi
+        bf=0
+        "$ELMAN" info "$D/$name.safetensors" | grep -qxF "batch_first: true (metadata)" && bf=1
+        [[ ${extra[*]} == *--seq-first* ]] && bf=0
+        lengths=-
+        [[ ${extra[*]} == *--lengths* ]] && lengths=$D/$name.lengths.npy
+        /usr/bin/python3 - "$W/y.npy" "$W/yo.npy" "$bf" "$lengths" <<'PY' ||
+import sys
+import numpy as np
+y, yo = np.load(sys.argv[1]), np.load(sys.argv[2])
+bf, lengths = sys.argv[3] == "1", sys.argv[4]
+D = 2
+if y.ndim == 2:  # unbatched: a batch of one
+    y = y[:, None, :]
+T, B = (y.shape[1], y.shape[0]) if bf else (y.shape[0], y.shape[1])
+H = y.shape[2] // D
+want = y.reshape(B, T, D, H) if bf else y.reshape(T, B, D, H).transpose(0, 2, 1, 3)
+assert yo.dtype == y.dtype and yo.shape == want.shape, (yo.shape, want.shape)
+assert np.array_equal(yo, want)
+if lengths != "-":
+    lens = np.load(lengths)
+    assert lens.min() < T, "no padding to check"
+    for b, n in enumerate(lens):
+        pad = yo[b, n:] if bf else yo[n:, :, b]
+        assert not pad.any(), "zeros past the length"
+PY
+            fail "--y-layout onnx ($name ${extra[*]}): not ONNX's layout of the same values"
+    done
+fi
+bad_layout=$("$ELMAN" run --weights "$D/basic.safetensors" --input "$D/basic.x.npy" \
+    --output "$W/yo.npy" --y-layout ONNX 2>&1)
+[[ $? -eq 2 && $bad_layout == *"--y-layout must be elman or onnx, not 'ONNX'"* ]] ||
+    fail "--y-layout ONNX: $bad_layout"
+rm -f "$W/yo.npy"
+
 # ---- --deterministic: a sequence's bits do not depend on its batch, its
 # place in it, T, the chunks or the threads ----
 ndet=0
@@ -193,17 +234,30 @@ rm -f "$W/y.npy"
 
 # ---- info and help ----
 "$ELMAN" info "$D/prefix_given.safetensors" >"$W/info" || fail "info failed"
-for want in "prefix: rnn." "input_size: 3" "hidden_size: 4" "num_layers: 2" \
+for want in "prefix: rnn. (detected)" "input_size: 3" "hidden_size: 4" "num_layers: 2" \
     "bidirectional: true" "bias: true" "nonlinearity: tanh (metadata)" "dtype: F32"; do
     grep -qxF "$want" "$W/info" || fail "info lacks '$want'"
 done
-"$ELMAN" info "$D/no_metadata.safetensors" | grep -qxF "batch_first: false (default)" ||
-    fail "info: defaults"
+"$ELMAN" info "$D/no_metadata.safetensors" >"$W/info" || fail "info failed"
+for want in "batch_first: false (default)" "nonlinearity: tanh (default)" "ignored: none"; do
+    grep -qxF "$want" "$W/info" || fail "info (no metadata) lacks '$want'"
+done
+"$ELMAN" info "$D/no_metadata.safetensors" --nonlinearity relu --batch-first >"$W/info" ||
+    fail "info with flags failed"
+for want in "batch_first: true (flag)" "nonlinearity: relu (flag)" "input: X (B, T, 3), or (T, 3) unbatched"; do
+    grep -qxF "$want" "$W/info" || fail "info (flags) lacks '$want'"
+done
+"$ELMAN" info "$D/prefix_given.safetensors" --seq-first | grep -qxF "batch_first: false (flag)" ||
+    fail "info --seq-first"
+# The tensors beside the RNN (a Linear head, a LayerNorm) are listed as ignored.
+grep -qxF "ignored: fc.bias [2], fc.weight [2, 4], norm.bias [3], norm.num_batches_tracked [], \
+norm.running_mean [3], norm.running_var [3], norm.weight [3]" <("$ELMAN" info "$D/prefix_given.safetensors") ||
+    fail "info does not list the ignored tensors"
 "$ELMAN" info "$D/f16_model.safetensors" | grep -qxF "dtype: F16" || fail "info: dtype"
 "$ELMAN" info "$D/single_bias.safetensors" | grep -qxF "bias: single (bias_ih only)" ||
     fail "info: one bias"
 "$ELMAN" info "$D/prefix_nodot.safetensors" --prefix encoder.rnn |
-    grep -qxF "prefix: encoder.rnn." || fail "info --prefix"
+    grep -qxF "prefix: encoder.rnn. (flag)" || fail "info --prefix"
 for h in "--help" "help" "run --help" "info --help"; do
     # shellcheck disable=SC2086
     "$ELMAN" $h >"$W/help" 2>&1 || fail "elman $h exited non-zero"
@@ -216,7 +270,7 @@ for o in "--activation NAME\[:ALPHA\[:BETA\]\]" "--clip C" \
     grep -q -- "^    $o\$" "$W/help" || fail "--help does not describe $o"
 done
 "$ELMAN" --version | grep -q "^elman [0-9]" || fail "--version"
-"$ELMAN" info "$D/basic.safetensors" --prefix "" | grep -qxF "prefix: (none)" ||
+"$ELMAN" info "$D/basic.safetensors" --prefix "" | grep -qxF "prefix: (none) (flag)" ||
     fail "--prefix \"\" (none)"
 
 # ---- bad inputs ----
@@ -335,7 +389,7 @@ bad 1 "cannot open" run --weights "$M" --input "$D/nonexistent.npy" --output y.n
 bad 1 "cannot open" info "$D/nonexistent.safetensors"
 bad 1 "cannot create" run --weights "$M" --input "$X" --output nodir/y.npy
 bad 1 "nodir/hn.npy" run --weights "$M" --input "$X" --output y.npy --hn nodir/hn.npy
-bad 1 "cannot read" run --weights "$D" --input "$X" --output y.npy
+bad 1 "--weights is a directory, not a regular file" run --weights "$D" --input "$X" --output y.npy
 
 # Malformed and inconsistent models.
 bad 1 "out of range" run --weights "$B/st_truncated.safetensors" --input "$X" --output y.npy
@@ -377,6 +431,14 @@ for f in npy_bad_magic:"bad magic" npy_truncated:"truncated" \
     npy_garbage_header:"shape" npy_extra_data:"holds 100" npy_float16:"'<f2'"; do
     bad 1 "${f#*:}" run --weights "$M" --input "$B/${f%%:*}.npy" --output y.npy
 done
+# A dtype error names what that argument takes, and only that.
+bad 1 "npy_float16.npy: dtype '<f2'; --input takes float32 or float64 ('<f4', '<f8')" \
+    run --weights "$M" --input "$B/npy_float16.npy" --output y.npy
+grep -q "int32\|int64" "$W/err" && fail "--input's dtype error lists integer types: $(cat "$W/err")"
+bad 1 "dtype '<f2'; --h0 takes float32 or float64" "${run[@]}" --h0 "$B/npy_float16.npy"
+bad 1 "dtype '<f2'; --lengths takes int32 or int64" "${run[@]}" --lengths "$B/npy_float16.npy"
+bad 1 "dtype float32; --lengths takes int32 or int64" "${run[@]}" --lengths "$B/lengths_float.npy"
+bad 1 "dtype int64; --h0 takes float32 or float64" "${run[@]}" --h0 "$B/h0_int64.npy"
 bad 1 "bad magic" "${run[@]}" --h0 "$B/npy_bad_magic.npy"
 bad 1 "truncated" "${run[@]}" --lengths "$B/npy_truncated.npy"
 
@@ -414,5 +476,4 @@ fi
 [[ $(wc -l <"$W/err") -eq 1 && $(ls -A "$W/case") == out.npy && -z $(ls -A "$W/case/out.npy") ]] ||
     fail "output onto a directory: $(cat "$W/err"); left: $(ls -A "$W/case")"
 
-echo "test_cli: $runs checks, $fails failed"
-[[ $fails -eq 0 ]]
+finish test_cli

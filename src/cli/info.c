@@ -1,0 +1,114 @@
+/*
+ * `elman info`: the configuration inferred from a model file, where each
+ * setting came from (the file's metadata, a flag, or nn.RNN's default; the
+ * sizes always come from the tensors), and the tensors that are not the
+ * RNN's and were ignored (a Linear head saved beside it, say).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Whether name is one of the RNN's tensors: PREFIX{weight,bias}_{ih,hh}_lK
+ * with K < num_layers, and "_reverse" for a bidirectional model. */
+static int is_rnn_tensor(const elman_rnn_info *info, const char *name)
+{
+    static const char *const kinds[] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
+    const size_t plen = strlen(info->prefix);
+    if (strncmp(name, info->prefix, plen) != 0)
+        return 0;
+    name += plen;
+    const elman_config *c = &info->config;
+    for (int l = 0; l < c->num_layers; l++)
+        for (int d = 0; d < (c->bidirectional ? 2 : 1); d++)
+            for (size_t k = 0; k < COUNT(kinds); k++) {
+                char want[64];
+                snprintf(want, sizeof(want), "%s_l%d%s", kinds[k], l, d ? "_reverse" : "");
+                if (strcmp(name, want) == 0)
+                    return 1;
+            }
+    return 0;
+}
+
+/* "ignored: NAME [SHAPE], ..." or "ignored: none". */
+static void print_ignored(const elman_safetensors *st, const elman_rnn_info *info)
+{
+    size_t n = 0;
+    fputs("ignored:", stdout);
+    for (size_t i = 0; i < elman_safetensors_count(st); i++) {
+        const elman_tensor *t = elman_safetensors_tensor(st, i);
+        if (is_rnn_tensor(info, t->name))
+            continue;
+        char shape[128];
+        printf("%s %s %s", n++ ? "," : "", t->name, shape_str(shape, sizeof(shape), t->shape,
+                                                               t->ndim));
+    }
+    puts(n ? "" : " none");
+}
+
+/* Where a setting came from: a flag overrides the metadata. */
+static const char *source(int flag, int metadata)
+{
+    return flag ? "flag" : metadata ? "metadata" : "default";
+}
+
+static void print_config(const elman_rnn_info *info, const cli_args *a)
+{
+    const elman_config *c = &info->config;
+    const int D = c->bidirectional ? 2 : 1;
+    printf("prefix: %s (%s)\n", info->prefix[0] ? info->prefix : "(none)",
+           a->value[OPT_PREFIX] != NULL ? "flag" : "detected");
+    printf("input_size: %d\n", c->input_size);
+    printf("hidden_size: %d\n", c->hidden_size);
+    printf("num_layers: %d\n", c->num_layers);
+    printf("bidirectional: %s\n", c->bidirectional ? "true" : "false");
+    printf("bias: %s\n", c->bias == ELMAN_BIAS_BOTH     ? "true"
+                         : c->bias == ELMAN_BIAS_SINGLE ? "single (bias_ih only)"
+                                                        : "false");
+    printf("nonlinearity: %s (%s)\n", c->nonlinearity == ELMAN_RELU ? "relu" : "tanh",
+           source(a->nonlinearity >= 0, info->nonlinearity_from_metadata));
+    printf("batch_first: %s (%s)\n", c->batch_first ? "true" : "false",
+           source(a->batch_first >= 0, info->batch_first_from_metadata));
+    printf("dtype: %s\n", info->dtype >= 0 ? elman_dtype_name(info->dtype) : "mixed");
+    printf("parameters: %zu\n", info->num_parameters);
+    if (c->batch_first)
+        printf("input: X (B, T, %d), or (T, %d) unbatched\n", c->input_size, c->input_size);
+    else
+        printf("input: X (T, B, %d), or (T, %d) unbatched\n", c->input_size, c->input_size);
+    printf("output: Y (%s, %d), h_n (%d, B, %d)\n", c->batch_first ? "B, T" : "T, B",
+           D * c->hidden_size, c->num_layers * D, c->hidden_size);
+}
+
+int info_command(const cli_args *a)
+{
+    const char *path = a->positional;
+    if (path == NULL) {
+        print_error("info: which model? usage: elman info MODEL.safetensors [--prefix PREFIX]");
+        return EXIT_USAGE;
+    }
+    char err[ELMAN_IO_ERROR_SIZE];
+    cli_file file;
+    elman_safetensors *st;
+    elman_rnn_info info;
+    if (!check_input(path, "MODEL", &file))
+        return EXIT_BAD_INPUT;
+    if (elman_safetensors_read(path, &st, err, sizeof(err)) != ELMAN_OK) {
+        print_error("%s", err);
+        return EXIT_BAD_INPUT;
+    }
+    if (elman_rnn_info_from_safetensors(st, a->value[OPT_PREFIX], &info, err, sizeof(err)) !=
+        ELMAN_OK) {
+        print_error("%s: %s", path, err);
+        elman_safetensors_free(st);
+        return EXIT_BAD_INPUT;
+    }
+    if (a->nonlinearity >= 0)
+        info.config.nonlinearity = a->nonlinearity;
+    if (a->batch_first >= 0)
+        info.config.batch_first = a->batch_first;
+    printf("model: %s\n", path);
+    print_config(&info, a);
+    print_ignored(st, &info);
+    elman_safetensors_free(st);
+    return fflush(stdout) == 0 ? 0 : EXIT_BAD_INPUT;
+}

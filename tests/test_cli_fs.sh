@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# The elman tool and the file system (issue 9): the outputs' commit protocol
+# (temporaries renamed into place only when every output is written; on a
+# failure or a fatal signal only the temporaries go), aliases between
+# outputs and inputs, inputs that are not regular files, devices and FIFOs
+# as outputs, long names, concurrent runs. Every refusal: exit 1 (2 for the
+# command line), exactly one line on stderr, nothing created, nothing else
+# touched.
+#
+# usage: test_cli_fs.sh ELMAN NPY_COMPARE DATA_DIR [SANITIZED]
+# shellcheck source=cli_lib.sh
+. "$(dirname "$0")/cli_lib.sh"
+# A tool that reads /dev/zero to the end must not take the machine with it
+# (the sanitizers need their address space: no limit under them).
+[[ $SANITIZED == 1 ]] || ulimit -v 4000000
+
+# A scratch directory with the model, X, an old result and a snapshot of
+# everything in it (names, kinds, contents), to compare after a refusal.
+setup() {
+    rm -rf "$W/s"
+    mkdir "$W/s"
+    cp "$D/basic.safetensors" "$W/s/m.safetensors"
+    cp "$D/basic.x.npy" "$W/s/x.npy"
+    printf 'an earlier result\n' >"$W/s/old.npy"
+}
+snapshot() {
+    (cd "$W/s" && find . -printf '%p %y %l\n' | sort && find . -type f -exec md5sum {} + | sort)
+}
+
+# refused STATUS MESSAGE_PART ARGS...: runs elman in $W/s; it must exit
+# with STATUS, print one line containing MESSAGE_PART, and leave the
+# directory exactly as it was.
+refused() {
+    local want=$1 part=$2
+    shift 2
+    runs=$((runs + 1))
+    local before after
+    before=$(snapshot)
+    (cd "$W/s" && timeout 20 "$ELMAN" "$@" >"$W/out" 2>"$W/err")
+    local rc=$?
+    after=$(snapshot)
+    if [[ $rc -ne $want ]]; then
+        fail "elman $*: exit $rc, expected $want ($(cat "$W/err"))"
+    elif [[ $(wc -l <"$W/err") -ne 1 ]]; then
+        fail "elman $*: not one line on stderr: $(cat "$W/err")"
+    elif ! grep -qF -- "$part" "$W/err"; then
+        fail "elman $*: stderr '$(cat "$W/err")' lacks '$part'"
+    elif [[ $before != "$after" ]]; then
+        fail "elman $*: the directory changed: $(diff <(echo "$before") <(echo "$after") | tr '\n' ' ')"
+    fi
+}
+
+# ok ARGS...: runs elman in $W/s; it must succeed silently, leaving no
+# temporary behind.
+ok() {
+    runs=$((runs + 1))
+    (cd "$W/s" && timeout 20 "$ELMAN" "$@" >"$W/out" 2>"$W/err") ||
+        fail "elman $*: exit $? ($(cat "$W/err"))"
+    [[ -s $W/err ]] && fail "elman $*: printed on stderr: $(cat "$W/err")"
+    no_temporaries "elman $*"
+}
+no_temporaries() {
+    local left
+    left=$(find "$W" -name '.elman-*' -o -name '*.tmp-*')
+    [[ -z $left ]] || fail "$1: temporaries left: $left"
+    rm -f $left
+}
+
+RUN=(run --weights m.safetensors --input x.npy)
+
+# ---- an input or an earlier result is never lost ----
+setup
+# The old tool renamed Y over x.npy, then removed it when --hn failed.
+refused 1 "--output names the --input file" "${RUN[@]}" --output x.npy --hn nodir/hn.npy
+refused 1 "--output names the --input file" "${RUN[@]}" --output x.npy
+refused 1 "--output names the --weights file" "${RUN[@]}" --output m.safetensors
+refused 1 "--hn names the --input file" "${RUN[@]}" --output y.npy --hn ./x.npy
+refused 1 "--output names the --input file" "${RUN[@]}" --output "$W/s/../s/x.npy"
+ln -s x.npy "$W/s/xlink.npy"
+ln "$W/s/x.npy" "$W/s/xhard.npy"
+refused 1 "--output names the --input file" "${RUN[@]}" --output xlink.npy
+refused 1 "--output names the --input file" "${RUN[@]}" --output xhard.npy
+cp "$D/basic.h0.npy" "$W/s/h0.npy" 2>/dev/null || cp "$D/l3_bi_nobias_h0_len.h0.npy" "$W/s/h0.npy"
+refused 1 "--hn names the --h0 file" run --weights m.safetensors --input x.npy --h0 h0.npy \
+    --output y.npy --hn h0.npy
+# An earlier result stays when a later output fails: before anything is
+# computed (no directory), or while writing (a full device).
+refused 1 "nodir/hn.npy: cannot create a file there" "${RUN[@]}" --output old.npy --hn nodir/hn.npy
+if [[ -c /dev/full ]]; then
+    refused 1 "/dev/full: cannot write" "${RUN[@]}" --output old.npy --hn /dev/full
+    refused 1 "/dev/full: cannot write" "${RUN[@]}" --output /dev/full --hn old.npy
+fi
+
+# ---- two outputs naming one file ----
+setup
+refused 2 "same file" "${RUN[@]}" --output y.npy --hn y.npy
+refused 1 "--hn and --output (y.npy) name the same file" "${RUN[@]}" --output y.npy --hn ./y.npy
+refused 1 "name the same file" "${RUN[@]}" --output y.npy --hn "$W/s/y.npy"
+mkdir "$W/s/sub"
+refused 1 "name the same file" "${RUN[@]}" --output y.npy --hn sub/../y.npy
+ln -s y.npy "$W/s/ylink.npy" # dangling: a write through it creates y.npy
+refused 1 "name the same file" "${RUN[@]}" --output y.npy --hn ylink.npy
+refused 1 "name the same file" "${RUN[@]}" --output old.npy --hn ./old.npy
+ln -s old.npy "$W/s/oldlink.npy"
+refused 1 "name the same file" "${RUN[@]}" --output old.npy --hn oldlink.npy
+ln -s sub "$W/s/sublink"
+refused 1 "name the same file" "${RUN[@]}" --output sub/y.npy --hn sublink/y.npy
+
+# ---- a write through a link replaces the file it names, not the link ----
+setup
+ln -s old.npy "$W/s/oldlink.npy"
+ok "${RUN[@]}" --output oldlink.npy
+[[ -L $W/s/oldlink.npy ]] && "$CMP" "$W/s/old.npy" "$D/basic.y.npy" ||
+    fail "--output through a link: the link was replaced or the file not written"
+
+# ---- inputs that are not regular files: refused at once, never read ----
+setup
+mkfifo "$W/s/fifo"
+for opt in --weights --input --h0 --lengths; do
+    for f in fifo /dev/zero /dev/urandom sub_dir; do
+        [[ $f == sub_dir ]] && mkdir -p "$W/s/sub_dir"
+        [[ -e $f || -e $W/s/$f ]] || continue
+        args=(run --weights m.safetensors --input x.npy --output y.npy)
+        case $opt in
+        --weights) args[2]=$f ;;
+        --input) args[4]=$f ;;
+        *) args+=("$opt" "$f") ;;
+        esac
+        kind=FIFO
+        [[ $f == /dev/* ]] && kind="character device"
+        [[ $f == sub_dir ]] && kind=directory
+        refused 1 "$f: $opt is a $kind, not a regular file" "${args[@]}"
+    done
+done
+refused 1 "is a FIFO" info fifo
+refused 1 "is a character device" info /dev/zero
+
+# ---- devices and FIFOs as outputs: written in place, never replaced ----
+setup
+ok "${RUN[@]}" --output /dev/null --hn /dev/null
+[[ -c /dev/null ]] || fail "/dev/null is no longer a character device"
+mkfifo "$W/s/yfifo"
+runs=$((runs + 1))
+cat "$W/s/yfifo" >"$W/fromfifo" &
+reader=$!
+(cd "$W/s" && timeout 20 "$ELMAN" "${RUN[@]}" --output yfifo) 2>"$W/err" ||
+    fail "--output FIFO: $(cat "$W/err")"
+wait $reader
+[[ -p $W/s/yfifo ]] && "$CMP" "$W/fromfifo" "$D/basic.y.npy" ||
+    fail "--output FIFO: the FIFO was replaced or did not carry Y"
+mkdir "$W/s/sub_dir"
+refused 1 "sub_dir: --output names a directory" "${RUN[@]}" --output sub_dir
+refused 1 "sub_dir/: --output names a directory" "${RUN[@]}" --output sub_dir/
+refused 1 "new/: --output names a directory, not a file" "${RUN[@]}" --output new/
+
+# ---- the longest legal name, and the longest name in a long path ----
+setup
+name=$(printf 'y%.0s' $(seq 251)).npy # 255 bytes
+ok "${RUN[@]}" --output "$name" --hn "${name/y/h}"
+"$CMP" "$W/s/$name" "$D/basic.y.npy" || fail "255-byte name: Y differs"
+name=$(printf 'y%.0s' $(seq 252)).npy # 256 bytes: the file system refuses it
+refused 1 "too long" "${RUN[@]}" --output "$name"
+
+# ---- a fatal signal while running: the temporaries go, nothing else ----
+# A model and an input large enough to run for a while (H=512, 26 MB of Y).
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    /usr/bin/python3 "$(dirname "$0")/make_rnn_model.py" "$W/big" 16 512 1 200 64 >/dev/null
+    killed=0
+    set -m # background jobs keep SIGINT (a non-interactive shell would ignore it)
+    for sig in TERM INT HUP QUIT TERM INT HUP; do
+        setup
+        cp old.npy "$W/s/y.npy" 2>/dev/null || cp "$W/s/old.npy" "$W/s/y.npy"
+        (cd "$W/s" && exec "$ELMAN" run --weights "$W/big.safetensors" --input "$W/big.x.npy" \
+            --output y.npy --hn hn.npy 2>/dev/null) &
+        pid=$!
+        sleep 0.$((RANDOM % 5 + 3))
+        kill -s "$sig" "$pid" 2>/dev/null
+        wait "$pid"
+        rc=$?
+        runs=$((runs + 1))
+        if [[ $rc -eq $((128 + $(kill -l "$sig"))) ]]; then
+            killed=$((killed + 1))
+            cmp -s "$W/s/y.npy" "$W/s/old.npy" && [[ ! -e $W/s/hn.npy ]] ||
+                fail "SIGTERM: the earlier Y was touched, or HN written"
+        elif [[ $rc -ne 0 ]]; then
+            fail "SIG$sig: exit $rc, not death by the signal"
+        fi
+        no_temporaries "SIG$sig"
+    done
+    set +m
+    [[ $killed -gt 0 ]] || fail "no run was killed (each ended before the signal)"
+    # SIGXFSZ: Y (26 MB) passes a 100 KiB file size limit.
+    setup
+    runs=$((runs + 1))
+    (cd "$W/s" && ulimit -f 100 && exec "$ELMAN" run --weights "$W/big.safetensors" \
+        --input "$W/big.x.npy" --output y.npy --hn hn.npy 2>/dev/null)
+    rc=$?
+    [[ $rc -eq $((128 + $(kill -l XFSZ))) && ! -e $W/s/y.npy && ! -e $W/s/hn.npy ]] ||
+        fail "SIGXFSZ: exit $rc"
+    no_temporaries "SIGXFSZ"
+    # SIGPIPE: a FIFO output whose reader leaves after 100 bytes.
+    mkfifo "$W/s/pipe"
+    runs=$((runs + 1))
+    head -c 100 "$W/s/pipe" >/dev/null &
+    (cd "$W/s" && exec "$ELMAN" run --weights "$W/big.safetensors" --input "$W/big.x.npy" \
+        --hn hn.npy --output pipe 2>/dev/null)
+    rc=$?
+    wait
+    [[ $rc -eq $((128 + $(kill -l PIPE))) && ! -e $W/s/hn.npy ]] || fail "SIGPIPE: exit $rc"
+    no_temporaries "SIGPIPE"
+fi
+
+# ---- concurrent runs writing the same Y: nothing lost, the file whole ----
+setup
+for i in 1 2 3 4 5 6 7 8; do
+    (cd "$W/s" && "$ELMAN" "${RUN[@]}" --output y.npy --hn "hn$i.npy" 2>/dev/null) &
+    # and one that fails while writing: it must not remove the others' Y
+    if [[ -c /dev/full ]]; then
+        (cd "$W/s" && "$ELMAN" "${RUN[@]}" --output y.npy --hn /dev/full 2>/dev/null) &
+    fi
+done
+wait
+runs=$((runs + 1))
+"$CMP" "$W/s/y.npy" "$D/basic.y.npy" || fail "concurrent runs: Y lost or incomplete"
+no_temporaries "concurrent runs"
+
+finish test_cli_fs
