@@ -4,6 +4,7 @@
  * sizes always come from the tensors), and the tensors that are not the
  * RNN's and were ignored (a Linear head saved beside it, say).
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -79,6 +80,72 @@ static void print_config(const elman_rnn_info *info, const cli_args *a)
            D * c->hidden_size, c->num_layers * D, c->hidden_size);
 }
 
+static const char *const ROLES[] = {"ignored", "layer", "layout", "state", "lengths", "weights"};
+
+/* The ONNX settings (from the file, or a flag) and every node's role. */
+static void print_onnx(const elman_onnx *m, const elman_rnn_info *info, const cli_args *a)
+{
+    const elman_config *c = &info->config;
+    const char *name = elman_activation_name(c->nonlinearity);
+    printf("format: onnx\n");
+    printf("input_size: %d\nhidden_size: %d\nnum_layers: %d\n", c->input_size,
+           c->hidden_size, c->num_layers);
+    printf("direction: %s (file)\n",
+           c->bidirectional ? "bidirectional" : c->reverse ? "reverse" : "forward");
+    printf("bias: %s\n", c->bias == ELMAN_BIAS_NONE ? "false" : "true");
+    printf("activation: %s (%s)\n", name != NULL ? name : "?",
+           a->nonlinearity >= 0 ? "flag" : "file");
+    if (!isnan(c->activation_alpha))
+        printf("activation_alpha: %g\n", c->activation_alpha);
+    if (!isnan(c->activation_beta))
+        printf("activation_beta: %g\n", c->activation_beta);
+    printf("clip: %g\n", c->clip);
+    printf("batch_first: %s (%s)\n", c->batch_first ? "true" : "false",
+           a->batch_first >= 0 ? "flag" : "file");
+    printf("state_batch_first: %s (file: layout %d)\n", c->state_batch_first ? "true" : "false",
+           c->state_batch_first);
+    printf("parameters: %zu\n", info->num_parameters);
+    const char *x = NULL, *h = NULL, *len = NULL;
+    elman_onnx_inputs(m, &x, &h, &len);
+    printf("inputs: X %s, initial_h %s, sequence_lens %s\n", x != NULL ? x : "-",
+           h != NULL ? h : "(none)", len != NULL ? len : "(none)");
+    size_t ignored = 0;
+    for (size_t i = 0; i < elman_onnx_node_count(m); i++) {
+        const elman_onnx_node *n = elman_onnx_node_at(m, i);
+        const char *role = n->role >= 0 && (size_t)n->role < COUNT(ROLES) ? ROLES[n->role] : "?";
+        ignored += n->role == ELMAN_ONNX_IGNORED;
+        if (n->role == ELMAN_ONNX_LAYER)
+            printf("node: %s %s: layer %d\n", n->op_type, n->name, n->layer);
+        else
+            printf("node: %s %s: %s\n", n->op_type, n->name, role);
+    }
+    printf("ignored: %zu node%s\n", ignored, ignored == 1 ? "" : "s");
+}
+
+static int info_onnx(const cli_args *a, const char *path)
+{
+    char err[ELMAN_IO_ERROR_SIZE];
+    elman_onnx *m;
+    elman_rnn_info info;
+    if (elman_onnx_read(path, &m, err, sizeof(err)) != ELMAN_OK) {
+        print_error("%s", err);
+        return EXIT_BAD_INPUT;
+    }
+    if (elman_rnn_info_from_onnx(m, &info, err, sizeof(err)) != ELMAN_OK) {
+        print_error("%s: %s", path, err);
+        elman_onnx_free(m);
+        return EXIT_BAD_INPUT;
+    }
+    if (a->nonlinearity >= 0)
+        info.config.nonlinearity = a->nonlinearity;
+    if (a->batch_first >= 0)
+        info.config.batch_first = a->batch_first;
+    printf("model: %s\n", path);
+    print_onnx(m, &info, a);
+    elman_onnx_free(m);
+    return fflush(stdout) == 0 ? 0 : EXIT_BAD_INPUT;
+}
+
 int info_command(const cli_args *a)
 {
     const char *path = a->positional;
@@ -92,6 +159,13 @@ int info_command(const cli_args *a)
     elman_rnn_info info;
     if (!check_input(path, "MODEL", &file))
         return EXIT_BAD_INPUT;
+    int format;
+    if (elman_model_file_format(path, &format, err, sizeof(err)) != ELMAN_OK) {
+        print_error("%s", err);
+        return EXIT_BAD_INPUT;
+    }
+    if (format == ELMAN_FORMAT_ONNX)
+        return info_onnx(a, path);
     if (elman_safetensors_read(path, &st, err, sizeof(err)) != ELMAN_OK) {
         print_error("%s", err);
         return EXIT_BAD_INPUT;

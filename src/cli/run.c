@@ -12,7 +12,8 @@
 #include "cli.h"
 
 typedef struct run_state {
-    elman_safetensors *st;
+    elman_safetensors *st; /* the model file: safetensors */
+    elman_onnx *onnx;      /* or ONNX */
     elman_rnn *rnn;
     elman_array x, h0, lengths;
     void *xr, *h0r, *out, *hn; /* float, or double with --dtype float64 */
@@ -35,6 +36,7 @@ typedef struct run_state {
 static void run_free(run_state *s)
 {
     elman_safetensors_free(s->st);
+    elman_onnx_free(s->onnx);
     elman_rnn_free(s->rnn);
     elman_array_free(&s->x);
     elman_array_free(&s->h0);
@@ -119,15 +121,20 @@ static int run_chunked(run_state *s, const run_dims *d, size_t chunk)
 static int configure(const cli_args *a, const char *wpath, elman_rnn_info *info)
 {
     elman_config *cfg = &info->config;
-    if (a->nonlinearity >= 0)
+    /* Only what the command line gives changes the file's settings (an
+     * ONNX file sets activations, alpha/beta, clip, direction and layout). */
+    if (a->nonlinearity >= 0) {
         cfg->nonlinearity = a->nonlinearity;
+        cfg->activation_alpha = a->alpha;
+        cfg->activation_beta = a->beta;
+    }
     if (a->batch_first >= 0)
         cfg->batch_first = a->batch_first;
-    cfg->activation_alpha = a->alpha;
-    cfg->activation_beta = a->beta;
-    cfg->clip = a->clip;
+    if (a->given[OPT_CLIP])
+        cfg->clip = a->clip;
     cfg->dtype = a->f64 ? ELMAN_FLOAT64 : ELMAN_FLOAT32;
-    cfg->state_batch_first = a->given[OPT_STATE_BATCH_FIRST] != 0;
+    if (a->given[OPT_STATE_BATCH_FIRST])
+        cfg->state_batch_first = 1;
     cfg->deterministic = a->given[OPT_DETERMINISTIC] != 0;
     if (a->threads > 0)
         cfg->num_threads = a->threads;
@@ -143,7 +150,8 @@ static int configure(const cli_args *a, const char *wpath, elman_rnn_info *info)
                     wpath, cli_direction_names[a->direction]);
         return EXIT_BAD_INPUT;
     }
-    cfg->reverse = a->direction == DIR_REVERSE;
+    if (a->direction != DIR_MODEL)
+        cfg->reverse = a->direction == DIR_REVERSE;
     if (a->chunk > 0 && cfg->bidirectional) {
         print_error("%s: --chunk cannot run a bidirectional model: the backward direction needs "
                     "the whole sequence (run it without --chunk)",
@@ -160,9 +168,25 @@ static int read_config(const cli_args *a, run_state *s)
 {
     const char *wpath = a->value[OPT_WEIGHTS];
     char err[ELMAN_IO_ERROR_SIZE];
-    if (elman_safetensors_read(wpath, &s->st, err, sizeof(err)) != ELMAN_OK ||
-        elman_rnn_info_from_safetensors(s->st, a->value[OPT_PREFIX], &s->info, err,
-                                        sizeof(err)) != ELMAN_OK) {
+    int format;
+    if (elman_model_file_format(wpath, &format, err, sizeof(err)) != ELMAN_OK) {
+        print_error("%s", err);
+        return EXIT_BAD_INPUT;
+    }
+    if (format == ELMAN_FORMAT_ONNX) {
+        if (a->value[OPT_PREFIX] != NULL && a->value[OPT_PREFIX][0] != '\0') {
+            print_error("%s: --prefix names safetensors tensors; this is an ONNX model", wpath);
+            return EXIT_BAD_INPUT;
+        }
+        if (elman_onnx_read(wpath, &s->onnx, err, sizeof(err)) != ELMAN_OK ||
+            elman_rnn_info_from_onnx(s->onnx, &s->info, err, sizeof(err)) != ELMAN_OK) {
+            print_error("%s%s%s", s->onnx != NULL ? wpath : "", s->onnx != NULL ? ": " : "",
+                        err);
+            return EXIT_BAD_INPUT;
+        }
+    } else if (elman_safetensors_read(wpath, &s->st, err, sizeof(err)) != ELMAN_OK ||
+               elman_rnn_info_from_safetensors(s->st, a->value[OPT_PREFIX], &s->info, err,
+                                               sizeof(err)) != ELMAN_OK) {
         print_error("%s%s%s", s->st != NULL ? wpath : "", s->st != NULL ? ": " : "", err);
         return EXIT_BAD_INPUT;
     }
@@ -245,12 +269,17 @@ static int forward(const cli_args *a, run_state *s)
 {
     const char *wpath = a->value[OPT_WEIGHTS], *xpath = a->value[OPT_INPUT];
     char err[ELMAN_IO_ERROR_SIZE];
-    if (elman_rnn_from_safetensors(s->st, &s->info, &s->rnn, err, sizeof(err)) != ELMAN_OK) {
+    const int lrc = s->onnx != NULL
+                       ? elman_rnn_from_onnx(s->onnx, &s->info, &s->rnn, err, sizeof(err))
+                       : elman_rnn_from_safetensors(s->st, &s->info, &s->rnn, err, sizeof(err));
+    if (lrc != ELMAN_OK) {
         print_error("%s: %s", wpath, err);
         return 0;
     }
     elman_safetensors_free(s->st);
     s->st = NULL;
+    elman_onnx_free(s->onnx);
+    s->onnx = NULL;
     /* T*B fits (X holds T*B*I elements), D*H fits (the model holds D*H*H
      * weights); their product need not. */
     const size_t B = s->B, T = s->T, es = s->es;

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The elman tool on ONNX files (tests/data/onnx, written by gen_onnx_data.py):
+# every case of cases.txt through `elman run` against its expected Y and
+# Y_h (PyTorch's outputs, or the ONNX definition computed in float64),
+# `elman info` listing the nodes it
+# ignored, and bad files refused with one line and no output left behind.
+# Skipped (77) when elman_io was built without the ONNX loader.
+#
+# usage: test_cli_onnx.sh ELMAN NPY_COMPARE DATA_DIR ONNX_BUILT
+# shellcheck source=cli_lib.sh
+. "$(dirname "$0")/cli_lib.sh"
+if [[ ${4:-0} != 1 ]]; then
+    echo "SKIPPED: elman_io was built without the ONNX loader (-DELMAN_ONNX=OFF)"
+    exit 77
+fi
+
+# ---- every case of the loader's suite, through the tool ----
+while read -r name h0 len y _; do
+    [[ -z $name || $name == \#* ]] && continue
+    runs=$((runs + 1))
+    args=(run --weights "$D/$name.onnx" --input "$D/$name.x.npy"
+          --output "$W/y.npy" --hn "$W/hn.npy")
+    [[ $h0 == 1 ]] && args+=(--h0 "$D/$name.h0.npy")
+    [[ $len == 1 ]] && args+=(--lengths "$D/$name.lengths.npy")
+    rm -f "$W/y.npy" "$W/hn.npy"
+    if ! "$ELMAN" "${args[@]}" 2>"$W/err"; then
+        fail "$name: elman run failed: $(cat "$W/err")"
+        continue
+    fi
+    [[ $y == 1 ]] && { "$CMP" "$W/y.npy" "$D/$name.y.npy" || fail "$name: Y differs"; }
+    "$CMP" "$W/hn.npy" "$D/$name.hn.npy" || fail "$name: Y_h differs"
+done <"$D/cases.txt"
+
+# ---- elman info: format, layers and the head it ignores ----
+runs=$((runs + 1))
+"$ELMAN" info "$D/torch_head.onnx" >"$W/info" 2>"$W/err" || fail "info: $(cat "$W/err")"
+grep -q '^format: onnx$' "$W/info" || fail "info: no 'format: onnx'"
+grep -q '^node: RNN .*: layer 1$' "$W/info" || fail "info: layer 1 not listed"
+grep -q '^node: MatMul .*: ignored$' "$W/info" || fail "info: the head is not listed as ignored"
+
+# ---- bad files: exit 1, one line on stderr, nothing written ----
+for f in "$D"/bad/*.onnx; do
+    runs=$((runs + 1))
+    rm -f "$W/y.npy"
+    "$ELMAN" run --weights "$f" --input "$D/torch_1l.x.npy" --output "$W/y.npy" 2>"$W/err"
+    rc=$?
+    [[ $rc == 1 ]] || fail "$(basename "$f"): exit $rc, expected 1"
+    [[ $(wc -l <"$W/err") == 1 ]] || fail "$(basename "$f"): stderr is not one line"
+    [[ -e $W/y.npy ]] && fail "$(basename "$f"): an output was written"
+done
+finish test_cli_onnx
