@@ -14,15 +14,20 @@
 
 /* One layer's parameters, repacked, in the model's element type (float or
  * double, cfg.dtype):
- * - w_ih: (D*H, I_l) row-major, the D directions' W_ih stacked so that one
- *   GEMM computes the input projection of both directions (for BLAS);
- * - w_ih_packed: the same in kernel panels (elman_pack_panels);
+ * - w_ih: W_ih^T, (I_l, w_ih_ld) row-major: column j < D*H is row j of the
+ *   D directions' W_ih stacked, so one GEMM computes the input projection
+ *   of both directions; BLAS reads it as (I_l, D*H) with leading dimension
+ *   w_ih_ld, and the kernels as panels of ELMAN_PANEL columns (panel p at
+ *   w_ih + p*ELMAN_PANEL, row k w_ih_ld further per k). Held once: a model
+ *   costs its weights' size, plus padding. w_ih_ld is a whole number of
+ *   panels, an odd one, so that the rows a panel reads fall into different
+ *   cache sets;
  * - w_hh_packed[d]: W_hh of direction d in kernel panels;
  * - bias[d]: (H), b_ih + b_hh (or b_ih alone), NULL without bias. */
 typedef struct elman_layer {
     int in_size; /* I_l */
     void *w_ih;
-    void *w_ih_packed;
+    int w_ih_ld;
     void *w_hh_packed[2];
     void *bias[2];
     unsigned char is_set[2];

@@ -125,18 +125,25 @@ static int check_config(const elman_config *cfg)
     return ELMAN_OK;
 }
 
-/* Floats one layer needs: W_ih raw and packed, W_hh packed per direction,
- * and the bias. */
+/* Leading dimension of a layer's W_ih^T (internal.h): the panels of D*H
+ * columns, made odd. */
+static int w_ih_ld(int D, int H)
+{
+    const int P = elman_num_panels(D * H);
+    return (P % 2 == 1 ? P : P + 1) * ELMAN_PANEL;
+}
+
+/* Elements one layer needs: W_ih^T, W_hh packed per direction, and the
+ * bias. */
 static int layer_floats(const elman_config *cfg, int in_size, int D, size_t *out)
 {
     const int H = cfg->hidden_size;
     const size_t dh = (size_t)D * (size_t)H;
     const size_t in = (size_t)in_size, pad = ELMAN_PANEL;
-    size_t raw, packed, rec, n;
-    if (!elman_mul_size(dh, in, &raw) ||
-        !elman_mul_size((size_t)elman_num_panels(D * H) * pad, in, &packed) ||
+    size_t wih, rec, n;
+    if (!elman_mul_size((size_t)w_ih_ld(D, H), in, &wih) ||
         !elman_mul_size((size_t)elman_num_panels(H) * pad * (size_t)D, (size_t)H, &rec) ||
-        !elman_add_size(raw, packed, &n) || !elman_add_size(n, rec, &n))
+        !elman_add_size(wih, rec, &n))
         return 0;
     if (cfg->bias != ELMAN_BIAS_NONE && !elman_add_size(n, dh, &n))
         return 0;
@@ -179,8 +186,7 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
     rnn->kernels = elman_select_kernels();
     /* what splitting a step between threads costs here (forward.c) */
     rnn->barrier_ns = rnn->cfg.num_threads > 1 ? elman_barrier_cost_ns() : 0.0;
-    /* zeroed: the packed W_ih of a layer is repacked from both directions'
-     * rows whenever one is set */
+    /* zeroed: W_ih^T's padding columns are read as zero weights */
     rnn->storage = calloc(total, es);
     if (rnn->layers == NULL || rnn->storage == NULL) {
         elman_rnn_free(rnn);
@@ -192,9 +198,8 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
         elman_layer *ly = &rnn->layers[l];
         ly->in_size = l == 0 ? cfg->input_size : D * H;
         ly->w_ih = p;
-        p += (size_t)D * (size_t)H * (size_t)ly->in_size * es;
-        ly->w_ih_packed = p;
-        p += elman_packed_size(D * H, ly->in_size) * es;
+        ly->w_ih_ld = w_ih_ld(D, H);
+        p += (size_t)ly->w_ih_ld * (size_t)ly->in_size * es;
         for (int d = 0; d < D; d++) {
             ly->w_hh_packed[d] = p;
             p += elman_packed_size(H, H) * es;

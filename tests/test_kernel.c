@@ -179,7 +179,7 @@ static void test_gemm_against_portable(void **state)
         elman_pack_panels(packed, w, N, K);
         /* a, add and out are run_gemm's */
         const elman_gemm_args g = {n, K, N, p0, p1, NULL, packed, NULL, use_bias ? bias : NULL,
-                                   NULL, &act};
+                                   NULL, &act, 0, 0};
         const float *addv = use_add ? add : NULL;
         run_gemm(g_path, &g, a, addv, got);
         run_gemm(&elman_kernels_portable, &g, a, addv, ref);
@@ -228,12 +228,12 @@ static void test_gemm_row_independence(void **state)
     }
     const elman_act tanh_act = {ELMAN_TANH, 0, 0, 0};
     elman_gemm_args g = {NR, K, N, 0, elman_num_panels(N), ap, packed, addp, bias, outp,
-                         &tanh_act};
+                         &tanh_act, 0, 0};
     g_path->gemm(&g);
     for (int i = 0; i < NR; i++) {
         float *o = one;
         elman_gemm_args g1 = {1,    K, N, 0, elman_num_panels(N), ap + i, packed, addp + i,
-                              bias, &o, &tanh_act};
+                              bias, &o, &tanh_act, 0, 0};
         g_path->gemm(&g1);
         assert_memory_equal(one, all + (size_t)i * N, sizeof(one));
         for (int pp = 0; pp < elman_num_panels(N); pp++) { /* and panel by panel */

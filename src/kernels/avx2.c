@@ -154,14 +154,14 @@ ALWAYS_INLINE void block(const elman_gemm_args *g, int i0, const int MR, int p, 
             _mm_prefetch((const char *)(g->out[i0 + r] + j + ELMAN_PANEL - 1), _MM_HINT_T0);
         }
     const size_t K = (size_t)g->K;
-    const size_t stride = K * ELMAN_PANEL;
+    const size_t stride = ELMAN_W_PSTRIDE(g), ks = ELMAN_W_KSTRIDE(g);
     const float *w = g->w + (size_t)p * stride;
     for (size_t k = 0; k < K; k++) {
         __m256 b[4][2];
 #pragma GCC unroll 4
         for (int q = 0; q < NP; q++) {
-            b[q][0] = _mm256_loadu_ps(w + q * stride + k * ELMAN_PANEL);
-            b[q][1] = _mm256_loadu_ps(w + q * stride + k * ELMAN_PANEL + 8);
+            b[q][0] = _mm256_loadu_ps(w + q * stride + k * ks);
+            b[q][1] = _mm256_loadu_ps(w + q * stride + k * ks + 8);
         }
 #pragma GCC unroll 6
         for (int r = 0; r < MR; r++) {

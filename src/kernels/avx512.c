@@ -150,7 +150,7 @@ UNROLL(8)
                 _mm_prefetch((const char *)(g->add[i0 + r] + (p + q) * ELMAN_PANEL),
                              _MM_HINT_T0);
     const size_t K = (size_t)g->K;
-    const size_t stride = K * ELMAN_PANEL;
+    const size_t stride = ELMAN_W_PSTRIDE(g), ks = ELMAN_W_KSTRIDE(g);
     const float *w = g->w + (size_t)p * stride;
     size_t k = 0;
     for (; k + 2 <= K; k += 2) {
@@ -159,9 +159,9 @@ UNROLL(6)
             const __m512 a0 = _mm512_set1_ps(a[r][k]), a1 = _mm512_set1_ps(a[r][k + 1]);
 UNROLL(8)
             for (int q = 0; q < NP; q++) {
-                const float *wq = w + q * stride + k * ELMAN_PANEL;
+                const float *wq = w + q * stride + k * ks;
                 ACC(r, q, 0) = _mm512_fmadd_ps(a0, _mm512_loadu_ps(wq), ACC(r, q, 0));
-                ACC(r, q, 1) = _mm512_fmadd_ps(a1, _mm512_loadu_ps(wq + ELMAN_PANEL), ACC(r, q, 1));
+                ACC(r, q, 1) = _mm512_fmadd_ps(a1, _mm512_loadu_ps(wq + ks), ACC(r, q, 1));
             }
         }
     }
@@ -172,7 +172,7 @@ UNROLL(6)
 UNROLL(8)
             for (int q = 0; q < NP; q++)
                 ACC(r, q, 0) = _mm512_fmadd_ps(
-                    a0, _mm512_loadu_ps(w + q * stride + k * ELMAN_PANEL), ACC(r, q, 0));
+                    a0, _mm512_loadu_ps(w + q * stride + k * ks), ACC(r, q, 0));
         }
     /* The sums go through memory to the epilogue: the scalar activations
      * are calls, which clobber every vector register, and with the

@@ -40,11 +40,13 @@ typedef struct elman_gemm_args {
     int N;                    /* valid columns */
     int panel_begin, panel_end;
     const float *const *a;    /* n_rows pointers to K floats */
-    const float *w;           /* packed; panel p starts at w + p * K * ELMAN_PANEL */
+    const float *w;           /* panel p, row k: w + p * w_pstride + k * w_kstride */
     const float *const *add;  /* NULL, or n_rows pointers to N floats */
     const float *bias;        /* NULL, or N floats */
     float *const *out;        /* n_rows pointers to N floats */
     const elman_act *act;     /* clip and activation (act ELMAN_ACT_NONE: none) */
+    size_t w_pstride;         /* 0: K * ELMAN_PANEL (packed, elman_pack_panels) */
+    size_t w_kstride;         /* 0: ELMAN_PANEL (packed); W^T row-major: its ld */
 } elman_gemm_args;
 
 /* The same for double. */
@@ -56,6 +58,7 @@ typedef struct elman_gemm_args_f64 {
     const double *bias;
     double *const *out;
     const elman_act *act;
+    size_t w_pstride, w_kstride; /* as for elman_gemm_args */
 } elman_gemm_args_f64;
 
 typedef struct elman_kernels {
@@ -64,6 +67,10 @@ typedef struct elman_kernels {
     void (*gemm_f64)(const elman_gemm_args_f64 *g);
     void (*tanh)(float *v, size_t n); /* in place; tests compare paths */
 } elman_kernels;
+
+/* The strides of g's W, with 0 read as the packed layout's. */
+#define ELMAN_W_PSTRIDE(g) ((g)->w_pstride ? (g)->w_pstride : (size_t)(g)->K * ELMAN_PANEL)
+#define ELMAN_W_KSTRIDE(g) ((g)->w_kstride ? (g)->w_kstride : (size_t)ELMAN_PANEL)
 
 /* Number of panels for N columns. */
 static inline int elman_num_panels(int N)
