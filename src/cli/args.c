@@ -16,8 +16,9 @@
 #include "cli.h"
 
 static const cli_option run_options[] = {
-    {"weights", OPT_WEIGHTS, "MODEL.safetensors",
-     "the model: nn.RNN.state_dict() tensors (tools/export_pytorch.py writes them);\n"
+    {"weights", OPT_WEIGHTS, "MODEL",
+     "the model: a .safetensors of nn.RNN.state_dict() tensors (elman-export\n"
+     "writes them), or a .onnx file with RNN nodes (told by content);\n"
      "bias_ih without bias_hh is a one-bias model (TFLite, Keras, oneDNN)"},
     {"input", OPT_INPUT, "X.npy",
      "input, float32 or float64: (T, B, I), (B, T, I) with --batch-first, or (T, I) unbatched"},
@@ -114,7 +115,7 @@ static void print_option(FILE *f, const cli_option *o)
 void print_help(FILE *f)
 {
     fputs("NAME\n"
-          "    elman - run a PyTorch nn.RNN saved as safetensors on .npy arrays\n"
+          "    elman - run a PyTorch nn.RNN (safetensors) or an ONNX RNN on .npy arrays\n"
           "\n"
           "SYNOPSIS\n"
           "    elman run --weights MODEL.safetensors --input X.npy --output Y.npy\n"
@@ -169,7 +170,7 @@ void print_help(FILE *f)
           "    line. Every failure prints one line on standard error.\n"
           "\n"
           "EXAMPLES\n"
-          "    python3 tools/export_pytorch.py model.pt model.safetensors\n"
+          "    elman-export model.pt model.safetensors\n"
           "    elman info model.safetensors\n"
           "    elman run --weights model.safetensors --input x.npy --output y.npy --hn hn.npy\n"
           "    elman run --weights model.safetensors --input x.npy --output y.npy \\\n"
