@@ -82,24 +82,6 @@ static const cli_option info_options[] = {
 const char *const cli_direction_names[3] = {"forward", "reverse", "bidirectional"};
 
 
-/* ONNX RNN's activations and how many parameters (alpha, beta) each takes. */
-static const struct {
-    const char *name;
-    int id, params;
-} activations[] = {
-    {"Tanh", ELMAN_TANH, 0},
-    {"Relu", ELMAN_RELU, 0},
-    {"Sigmoid", ELMAN_SIGMOID, 0},
-    {"Affine", ELMAN_AFFINE, 2},
-    {"LeakyRelu", ELMAN_LEAKY_RELU, 1},
-    {"ThresholdedRelu", ELMAN_THRESHOLDED_RELU, 1},
-    {"ScaledTanh", ELMAN_SCALED_TANH, 2},
-    {"HardSigmoid", ELMAN_HARD_SIGMOID, 2},
-    {"Elu", ELMAN_ELU, 1},
-    {"Softsign", ELMAN_SOFTSIGN, 0},
-    {"Softplus", ELMAN_SOFTPLUS, 0},
-};
-
 /* "    --name VALUE", then the help indented, one line per '\n' in it. */
 static void print_option(FILE *f, const cli_option *o)
 {
@@ -178,15 +160,6 @@ void print_help(FILE *f)
           f);
 }
 
-static int ieq(const char *a, const char *b, size_t blen)
-{
-    size_t i = 0;
-    for (; i < blen && a[i]; i++)
-        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
-            return 0;
-    return i == blen && a[i] == '\0';
-}
-
 /* A finite number written as the whole of s[0..len). */
 static int parse_real(const char *s, size_t len, double *out)
 {
@@ -223,18 +196,23 @@ static int parse_activation(cli_args *a, const char *cmd, const char *v)
 {
     const char *colon = strchr(v, ':');
     const size_t nlen = colon != NULL ? (size_t)(colon - v) : strlen(v);
-    int k = -1;
-    for (size_t i = 0; i < COUNT(activations); i++)
-        if (ieq(activations[i].name, v, nlen))
-            k = (int)i;
-    if (k < 0) {
+    /* the name alone, for the library's table (elman_activation_from_name) */
+    char want[32];
+    int id = -1;
+    if (nlen < sizeof(want)) {
+        memcpy(want, v, nlen);
+        want[nlen] = '\0';
+        if (elman_activation_from_name(want, &id) != ELMAN_OK)
+            id = -1;
+    }
+    if (id < 0) {
         print_error("%s: --activation '%.*s' is not one of Tanh, Relu, Sigmoid, Affine, LeakyRelu, "
                     "ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, Softsign, Softplus",
                     cmd, (int)nlen, v);
         return EXIT_USAGE;
     }
-    const char *name = activations[k].name;
-    const int params = activations[k].params;
+    const char *name = elman_activation_name(id);
+    const int params = elman_activation_params(id);
     double *dst[2] = {&a->alpha, &a->beta};
     static const char *const what[2] = {"ALPHA", "BETA"};
     int n = 0;
@@ -258,7 +236,7 @@ static int parse_activation(cli_args *a, const char *cmd, const char *v)
         }
         n++;
     }
-    a->nonlinearity = activations[k].id;
+    a->nonlinearity = id;
     return 0;
 }
 
