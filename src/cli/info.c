@@ -80,6 +80,16 @@ static void print_config(const elman_rnn_info *info, const cli_args *a)
            D * c->hidden_size, c->num_layers * D, c->hidden_size);
 }
 
+/* The flags info takes over the file's settings, then the first line. */
+static void apply_flags(const cli_args *a, elman_rnn_info *info, const char *path)
+{
+    if (a->nonlinearity >= 0)
+        info->config.nonlinearity = a->nonlinearity;
+    if (a->batch_first >= 0)
+        info->config.batch_first = a->batch_first;
+    printf("model: %s\n", path);
+}
+
 static const char *const ROLES[] = {"ignored", "layer", "layout", "state", "lengths", "weights"};
 
 /* The ONNX settings (from the file, or a flag) and every node's role. */
@@ -136,11 +146,7 @@ static int info_onnx(const cli_args *a, const char *path)
         elman_onnx_free(m);
         return EXIT_BAD_INPUT;
     }
-    if (a->nonlinearity >= 0)
-        info.config.nonlinearity = a->nonlinearity;
-    if (a->batch_first >= 0)
-        info.config.batch_first = a->batch_first;
-    printf("model: %s\n", path);
+    apply_flags(a, &info, path);
     print_onnx(m, &info, a);
     elman_onnx_free(m);
     return fflush(stdout) == 0 ? 0 : EXIT_BAD_INPUT;
@@ -176,11 +182,7 @@ int info_command(const cli_args *a)
         elman_safetensors_free(st);
         return EXIT_BAD_INPUT;
     }
-    if (a->nonlinearity >= 0)
-        info.config.nonlinearity = a->nonlinearity;
-    if (a->batch_first >= 0)
-        info.config.batch_first = a->batch_first;
-    printf("model: %s\n", path);
+    apply_flags(a, &info, path);
     print_config(&info, a);
     print_ignored(st, &info);
     elman_safetensors_free(st);
