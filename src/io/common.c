@@ -147,6 +147,19 @@ int io_pread_full(int fd, void *buf, size_t n, uint64_t off, char *err, size_t e
     return ELMAN_OK;
 }
 
+int io_same_shape(const elman_config *a, const elman_config *b, char *err, size_t err_size)
+{
+    if (a->input_size != b->input_size || a->hidden_size != b->hidden_size ||
+        a->num_layers != b->num_layers || a->bias != b->bias ||
+        a->bidirectional != b->bidirectional)
+        return io_fail(err, err_size, ELMAN_ERR_INVALID_CONFIG,
+                       "the configuration (input_size %d, hidden_size %d, num_layers %d, bias "
+                       "%d, bidirectional %d) does not match the file's (%d, %d, %d, %d, %d)",
+                       a->input_size, a->hidden_size, a->num_layers, a->bias, a->bidirectional,
+                       b->input_size, b->hidden_size, b->num_layers, b->bias, b->bidirectional);
+    return ELMAN_OK;
+}
+
 int io_read_file(const char *path, unsigned char **data, size_t *size, char *err,
                  size_t err_size)
 {

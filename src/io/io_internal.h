@@ -40,6 +40,11 @@ const char *io_shape_str(char *buf, size_t n, const size_t *shape, int ndim);
  * endless or changing), with a message naming the path. */
 int io_open_regular(const char *path, int *fd, uint64_t *size, char *err, size_t err_size);
 
+/* ELMAN_OK if a configuration keeps the sizes a file's weights fix
+ * (input_size, hidden_size, num_layers, bias, bidirectional); else
+ * ELMAN_ERR_INVALID_CONFIG with both sets in the message. */
+int io_same_shape(const elman_config *a, const elman_config *file, char *err, size_t err_size);
+
 /* Reads a whole regular file into a malloc'ed buffer (the ONNX loader,
  * whose protobuf decoder needs the message in memory). Returns ELMAN_OK,
  * ELMAN_ERR_IO or ELMAN_ERR_OUT_OF_MEMORY with a message naming the path. */

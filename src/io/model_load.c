@@ -425,16 +425,7 @@ static int recheck(const elman_safetensors *st, const elman_rnn_info *info, elma
     }
     if (rc != ELMAN_OK)
         return rc;
-    const elman_config *a = &info->config, *b = &file->config;
-    if (a->input_size != b->input_size || a->hidden_size != b->hidden_size ||
-        a->num_layers != b->num_layers || a->bias != b->bias ||
-        a->bidirectional != b->bidirectional)
-        return io_fail(err, err_size, ELMAN_ERR_INVALID_CONFIG,
-                       "the configuration (input_size %d, hidden_size %d, num_layers %d, bias "
-                       "%d, bidirectional %d) does not match the file's (%d, %d, %d, %d, %d)",
-                       a->input_size, a->hidden_size, a->num_layers, a->bias, a->bidirectional,
-                       b->input_size, b->hidden_size, b->num_layers, b->bias, b->bidirectional);
-    return ELMAN_OK;
+    return io_same_shape(&info->config, &file->config, err, err_size);
 }
 
 /* The tensors of one layer and direction of a checked file (NULL for the

@@ -387,17 +387,12 @@ int elman_rnn_from_onnx(const elman_onnx *m, const elman_rnn_info *info, elman_r
         *out = NULL;
     if (m == NULL || info == NULL || out == NULL)
         return io_fail(err, err_size, ELMAN_ERR_NULL_ARGUMENT, "a required pointer is NULL");
-    const elman_config *a = &info->config, *b = &m->info.config;
-    if (a->input_size != b->input_size || a->hidden_size != b->hidden_size ||
-        a->num_layers != b->num_layers || a->bias != b->bias ||
-        a->bidirectional != b->bidirectional)
-        return io_fail(err, err_size, ELMAN_ERR_INVALID_CONFIG,
-                       "the configuration (input_size %d, hidden_size %d, num_layers %d, bias "
-                       "%d, bidirectional %d) does not match the file's (%d, %d, %d, %d, %d)",
-                       a->input_size, a->hidden_size, a->num_layers, a->bias, a->bidirectional,
-                       b->input_size, b->hidden_size, b->num_layers, b->bias, b->bidirectional);
+    const elman_config *a = &info->config;
+    int rc = io_same_shape(a, &m->info.config, err, err_size);
+    if (rc != ELMAN_OK)
+        return rc;
     elman_rnn *rnn;
-    int rc = elman_rnn_create(a, &rnn);
+    rc = elman_rnn_create(a, &rnn);
     if (rc != ELMAN_OK)
         return io_fail(err, err_size, rc, "cannot create the model: %s", elman_strerror(rc));
     rc = set_weights(m, rnn, a->dtype == ELMAN_FLOAT64, err, err_size);
