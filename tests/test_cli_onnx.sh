@@ -38,6 +38,16 @@ grep -q '^format: onnx$' "$W/info" || fail "info: no 'format: onnx'"
 grep -q '^node: RNN .*: layer 1$' "$W/info" || fail "info: layer 1 not listed"
 grep -q '^node: MatMul .*: ignored$' "$W/info" || fail "info: the head is not listed as ignored"
 
+# ---- --prefix names safetensors tensors: refused for an ONNX model ----
+runs=$((runs + 1))
+rm -f "$W/y.npy"
+"$ELMAN" run --weights "$D/torch_1l.onnx" --input "$D/torch_1l.x.npy" --output "$W/y.npy" \
+    --prefix rnn. 2>"$W/err"
+rc=$?
+[[ $rc == 1 && $(wc -l <"$W/err") == 1 ]] || fail "--prefix with ONNX: exit $rc, $(cat "$W/err")"
+grep -q 'this is an ONNX model' "$W/err" || fail "--prefix with ONNX: $(cat "$W/err")"
+[[ -e $W/y.npy ]] && fail "--prefix with ONNX: an output was written"
+
 # ---- bad files: exit 1, one line on stderr, nothing written ----
 for f in "$D"/bad/*.onnx; do
     runs=$((runs + 1))
