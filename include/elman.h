@@ -33,8 +33,9 @@
  * writes the caller's buffers only during the call. The caller frees what
  * it created, a model with elman_rnn_free().
  *
- * Thread safety: nothing in the library is global or mutable. A model is
- * read-only once its weights are set, so any number of threads may call
+ * Thread safety: nothing in the library is global. A model is read-only
+ * once its weights are set (its own threads, when num_threads > 1, are
+ * handed from call to call inside it), so any number of threads may call
  * elman_rnn_forward() (and the other functions taking a const model) on one
  * model at the same time, each with its own output buffers and workspace.
  * elman_rnn_set_weights() and elman_rnn_free() change the model: they must
@@ -244,12 +245,18 @@ typedef struct elman_config {
                             default 1); it uses fewer where more would not
                             pay, and never more than 64: a larger value
                             (even INT_MAX) acts as 64, in the workspace size
-                            too. These are elman's own threads, started by
-                            each call that uses them and joined before it
-                            returns (no pool: starting one costs tens of
-                            microseconds, small next to a call that splits).
-                            With num_threads > 1, elman_rnn_create() measures
-                            what a barrier between two threads costs (up to
+                            too. These are elman's own threads, owned by
+                            the model: with num_threads > 1,
+                            elman_rnn_create() starts num_threads - 1 of
+                            them and elman_rnn_free() joins them. Between
+                            calls each spins for about 200 microseconds,
+                            then sleeps until the next call. One call at a
+                            time uses them; a call that finds them busy
+                            (another thread's call on the same model), or
+                            that runs in a child process after fork(),
+                            starts threads of its own and joins them before
+                            it returns. elman_rnn_create() also measures
+                            what a barrier between two of them costs (up to
                             about 2 ms) to decide which steps are worth
                             splitting. OpenBLAS's threads are set apart (see
                             "OpenBLAS's threads" at elman_rnn_forward()). */
@@ -457,9 +464,9 @@ ELMAN_API size_t elman_rnn_workspace_size(const elman_rnn *rnn, int batch, int s
  *          before anything is written, so on error `output` and `h_n` are
  *          untouched.
  *
- *  Memory: with a workspace and num_threads 1, elman allocates nothing.
- *  With num_threads > 1 a call that decides to use threads starts them,
- *  and the C library maps their stacks. OpenBLAS allocates nothing when it
+ *  Memory: with a workspace, elman allocates nothing, also when a call
+ *  runs on the model's threads; only a call that finds them busy starts
+ *  threads of its own, whose stacks the C library maps. OpenBLAS allocates nothing when it
  *  runs on one thread; when it splits a matrix product across its own
  *  threads, some builds (Debian's 0.3.21 among them) allocate a job table
  *  (512 KiB) per product (one per 256 rows of an input projection). Set OPENBLAS_NUM_THREADS=1 for calls that must

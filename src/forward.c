@@ -398,9 +398,9 @@ static int forward(const call *c, void *workspace, size_t workspace_size)
     r.stats = c->stats;
     const int nt = plan_threads(rnn, r.B, r.T, &r.split_steps);
     if (rnn->cfg.dtype == ELMAN_FLOAT64)
-        elman_team_run(nt, team_init, worker_f64, &r);
+        elman_team_run(rnn->pool, nt, team_init, worker_f64, &r);
     else
-        elman_team_run(nt, team_init, worker, &r);
+        elman_team_run(rnn->pool, nt, team_init, worker, &r);
 
     free(owned);
     return ELMAN_OK;

@@ -38,8 +38,9 @@ struct elman_rnn {
     int num_directions; /* D */
     size_t elem_size;   /* sizeof(float) or sizeof(double) */
     const struct elman_kernels *kernels;
-    double barrier_ns;   /* a barrier between two threads, measured at
-                            creation when num_threads > 1 (team.h) */
+    struct elman_pool *pool; /* num_threads - 1 workers, or NULL (team.h) */
+    double barrier_ns;   /* a barrier between two of them, measured at
+                            creation when num_threads > 1 */
     elman_layer *layers; /* num_layers entries */
     void *storage;       /* all weights, one allocation */
 };

@@ -184,14 +184,17 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
     rnn->elem_size = es;
     rnn->layers = calloc((size_t)L, sizeof(*rnn->layers));
     rnn->kernels = elman_select_kernels();
-    /* what splitting a step between threads costs here (forward.c) */
-    rnn->barrier_ns = rnn->cfg.num_threads > 1 ? elman_barrier_cost_ns() : 0.0;
     /* zeroed: W_ih^T's padding columns are read as zero weights */
     rnn->storage = calloc(total, es);
     if (rnn->layers == NULL || rnn->storage == NULL) {
         elman_rnn_free(rnn);
         return ELMAN_ERR_OUT_OF_MEMORY;
     }
+    /* the model's threads, and what splitting a step between them costs
+     * here (forward.c); without a pool (no thread started) each call
+     * starts its own and no step is split */
+    rnn->pool = elman_pool_create(rnn->cfg.num_threads);
+    rnn->barrier_ns = rnn->cfg.num_threads > 1 ? elman_pool_barrier_cost_ns(rnn->pool) : 0.0;
 
     char *p = rnn->storage;
     for (int l = 0; l < L; l++) {
@@ -217,6 +220,7 @@ void elman_rnn_free(elman_rnn *rnn)
 {
     if (rnn == NULL)
         return;
+    elman_pool_free(rnn->pool);
     free(rnn->storage);
     free(rnn->layers);
     free(rnn);

@@ -182,6 +182,15 @@ static problem make_problem(const char *name, int I, int H, int L, int bi, int a
     return p;
 }
 
+/* p on a model of n threads, every call of which uses them
+ * (ELMAN_FORCE_THREADS=1 while it runs): the model's own threads, started
+ * by elman_rnn_create(). */
+static problem with_threads(problem p, int n)
+{
+    p.cfg.num_threads = n;
+    return p;
+}
+
 typedef struct buffers {
     tu_model m;
     elman_rnn *rnn;
@@ -276,9 +285,19 @@ static void test_forward_with_workspace_allocates_nothing(void **state)
                      0),
         make_problem("large, one layer (OpenBLAS)", 96, 256, 1, 0, ELMAN_RELU, 8, 100, 0, 0, 0),
         make_problem("three layers, hidden 1", 2, 1, 3, 1, ELMAN_TANH, 5, 9, 1, 0, 0),
+        /* The model's threads run these calls: starting none allocates
+         * nothing. */
+        with_threads(make_problem("two threads, bidirectional, lengths", 16, 64, 2, 1,
+                                  ELMAN_TANH, 7, 20, 1, 1, 0),
+                     2),
+        with_threads(make_problem("four threads, split steps", 32, 96, 1, 0, ELMAN_TANH, 9, 30, 0,
+                                  0, 0),
+                     4),
     };
     for (size_t i = 0; i < sizeof(problems) / sizeof(problems[0]); i++) {
         const problem *p = &problems[i];
+        if (p->cfg.num_threads > 1)
+            assert_int_equal(setenv("ELMAN_FORCE_THREADS", "1", 1), 0);
         buffers b;
         setup_problem(p, &b, &rng);
         assert_int_equal(forward(p, &b, 1), ELMAN_OK); /* warm-up */
@@ -308,6 +327,7 @@ static void test_forward_with_workspace_allocates_nothing(void **state)
         /* the problems named so are there to reach OpenBLAS */
         assert_int_equal(blas_calls > 0, strstr(p->name, "(OpenBLAS)") != NULL);
         teardown_problem(p, &b);
+        assert_int_equal(unsetenv("ELMAN_FORCE_THREADS"), 0);
     }
 }
 

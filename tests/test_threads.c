@@ -3,8 +3,17 @@
  * and workspace, over problems of different batch sizes, sequence lengths,
  * per-sequence lengths and initial states. Every result must equal the
  * serial one bit for bit: the model is read-only during forward, and a
- * call's result depends on nothing but its arguments. */
-#define _POSIX_C_SOURCE 200809L /* pthread_barrier_t */
+ * call's result depends on nothing but its arguments. Run once on a model
+ * of one thread and once on a model of two threads whose calls all use
+ * threads (ELMAN_FORCE_THREADS=1): one call at a time has the model's
+ * threads, the others start their own.
+ *
+ * The model's threads: elman_rnn_create() starts num_threads - 1 of them,
+ * forward calls start none while they are free, elman_rnn_free() joins
+ * them (counted in /proc/self/task, Linux); and in a child process after
+ * fork(), where they do not exist, a forward call still runs (on threads of
+ * its own) and gives the same bits, and elman_rnn_free() returns. */
+#define _DEFAULT_SOURCE /* pthread_barrier_t, setenv, fork */
 
 #include "cmocka_wrap.h"
 
@@ -13,6 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "elman.h"
 #include "testutil.h"
@@ -116,9 +128,8 @@ static void *run_worker(void *arg)
     return NULL;
 }
 
-static void test_one_model_many_threads(void **state)
+static void one_model_many_threads(int model_threads)
 {
-    (void)state;
     tu_rng rng;
     tu_seed(&rng, 8);
     elman_config cfg;
@@ -127,6 +138,7 @@ static void test_one_model_many_threads(void **state)
     cfg.hidden_size = 24;
     cfg.num_layers = 3;
     cfg.bidirectional = 1;
+    cfg.num_threads = model_threads;
     tu_model m;
     tu_model_random(&m, &cfg, &rng);
     elman_rnn *rnn = tu_model_build(&m);
@@ -185,8 +197,9 @@ static void test_one_model_many_threads(void **state)
             fprintf(stderr, "%s\n", workers[i].first_failure);
     }
     pthread_barrier_destroy(&sh.start);
-    printf("threads: %d threads, %d forward calls, %d errors, %d results not bit-identical\n",
-           NUM_THREADS, calls, errors, mismatches);
+    printf("threads: %d threads, %d forward calls on a model of %d thread(s), %d errors, "
+           "%d results not bit-identical\n",
+           NUM_THREADS, calls, model_threads, errors, mismatches);
     assert_int_equal(calls, NUM_THREADS * ITERATIONS);
     assert_int_equal(errors, 0);
     assert_int_equal(mismatches, 0);
@@ -203,10 +216,154 @@ static void test_one_model_many_threads(void **state)
     tu_model_free(&m);
 }
 
+static void test_one_model_many_threads(void **state)
+{
+    (void)state;
+    one_model_many_threads(1);
+}
+
+static void test_one_pooled_model_many_threads(void **state)
+{
+    (void)state;
+    assert_int_equal(setenv("ELMAN_FORCE_THREADS", "1", 1), 0);
+    one_model_many_threads(2);
+    assert_int_equal(unsetenv("ELMAN_FORCE_THREADS"), 0);
+}
+
+/* Threads of this process, or -1 where /proc/self/task is missing. */
+static int count_threads(void)
+{
+    DIR *dir = opendir("/proc/self/task");
+    if (dir == NULL)
+        return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(dir);
+    return n;
+}
+
+/* A 2-layer bidirectional model of num_threads threads, its input and the
+ * sizes of its results, for the tests below. */
+typedef struct pooled {
+    tu_model m;
+    elman_rnn *rnn;
+    float *x;
+    size_t n_out, n_hn;
+    int B, T;
+} pooled;
+
+static void pooled_make(pooled *p, int num_threads)
+{
+    tu_rng rng;
+    tu_seed(&rng, 31);
+    elman_config cfg;
+    elman_config_init(&cfg);
+    cfg.input_size = 12;
+    cfg.hidden_size = 40;
+    cfg.num_layers = 2;
+    cfg.bidirectional = 1;
+    cfg.num_threads = num_threads;
+    tu_model_random(&p->m, &cfg, &rng);
+    p->rnn = tu_model_build(&p->m);
+    p->B = 5;
+    p->T = 9;
+    p->x = tu_random(&rng, tu_elems_x(&cfg, p->B, p->T), 1.0f);
+    p->n_out = tu_elems_out(&cfg, p->B, p->T);
+    p->n_hn = tu_elems_state(&cfg, p->B);
+}
+
+static void pooled_free(pooled *p)
+{
+    elman_rnn_free(p->rnn);
+    tu_model_free(&p->m);
+    free(p->x);
+}
+
+static int pooled_forward(const pooled *p, float *out, float *hn)
+{
+    return elman_rnn_forward(p->rnn, p->B, p->T, p->x, NULL, NULL, out, hn, NULL, 0);
+}
+
+static void test_model_threads_live_with_the_model(void **state)
+{
+    (void)state;
+    const int before = count_threads();
+    if (before < 0)
+        skip();
+    assert_int_equal(setenv("ELMAN_FORCE_THREADS", "1", 1), 0);
+    pooled p;
+    pooled_make(&p, 4);
+    assert_int_equal(count_threads(), before + 3); /* started by create */
+    float *out = malloc(p.n_out * sizeof(float)), *hn = malloc(p.n_hn * sizeof(float));
+    assert_non_null(out);
+    assert_non_null(hn);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pooled_forward(&p, out, hn), ELMAN_OK);
+        assert_int_equal(count_threads(), before + 3); /* none started, none left over */
+    }
+    pooled_free(&p);
+    assert_int_equal(count_threads(), before); /* joined by free */
+    /* a model of one thread has none */
+    pooled_make(&p, 1);
+    assert_int_equal(count_threads(), before);
+    pooled_free(&p);
+    assert_int_equal(unsetenv("ELMAN_FORCE_THREADS"), 0);
+    free(out);
+    free(hn);
+}
+
+static void test_model_threads_after_fork(void **state)
+{
+    (void)state;
+    assert_int_equal(setenv("ELMAN_FORCE_THREADS", "1", 1), 0);
+    pooled p;
+    pooled_make(&p, 2);
+    float *want = malloc(p.n_out * sizeof(float)), *got = malloc(p.n_out * sizeof(float));
+    float *hn = malloc(p.n_hn * sizeof(float));
+    assert_non_null(want);
+    assert_non_null(got);
+    assert_non_null(hn);
+    assert_int_equal(pooled_forward(&p, want, hn), ELMAN_OK);
+    fflush(NULL);
+    const pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* the child: no cmocka here, the exit status says what happened */
+        int status = 0;
+        for (int i = 0; i < 3 && status == 0; i++) {
+            memset(got, 0xff, p.n_out * sizeof(float));
+            if (pooled_forward(&p, got, hn) != ELMAN_OK)
+                status = 2;
+            else if (memcmp(got, want, p.n_out * sizeof(float)) != 0)
+                status = 3;
+        }
+        elman_rnn_free(p.rnn);
+        _exit(status);
+    }
+    int status;
+    alarm(60); /* a child stuck on threads that do not exist fails the test */
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    alarm(0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    /* the parent's threads still work */
+    assert_int_equal(pooled_forward(&p, got, hn), ELMAN_OK);
+    assert_memory_equal(got, want, p.n_out * sizeof(float));
+    pooled_free(&p);
+    assert_int_equal(unsetenv("ELMAN_FORCE_THREADS"), 0);
+    free(want);
+    free(got);
+    free(hn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_model_many_threads),
+        cmocka_unit_test(test_one_pooled_model_many_threads),
+        cmocka_unit_test(test_model_threads_live_with_the_model),
+        cmocka_unit_test(test_model_threads_after_fork),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
