@@ -60,7 +60,8 @@ static void *nothing(void *p)
 }
 
 /* Median cost of starting and joining one thread, in us: what a forward
- * call that uses threads pays per extra thread (elman keeps no pool). */
+ * call would pay per extra thread if the model did not keep its own
+ * (src/team.c): what the pool saves. */
 static double thread_start_us(void)
 {
     double t[21];
