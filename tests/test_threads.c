@@ -338,7 +338,10 @@ static void test_model_threads_after_fork(void **state)
             else if (memcmp(got, want, p.n_out * sizeof(float)) != 0)
                 status = 3;
         }
-        elman_rnn_free(p.rnn);
+        pooled_free(&p); /* elman_rnn_free() must return here */
+        free(want);
+        free(got);
+        free(hn);
         _exit(status);
     }
     int status;
