@@ -384,8 +384,7 @@ static int forward(const call *c, void *workspace, size_t workspace_size)
     /* Deterministic mode keeps to the row-independent kernels, and so do
      * kernels that project faster than the BLAS (float32 only: double
      * projections are the portable GEMM on every path). */
-    r.use_blas = !rnn->cfg.deterministic && c->lengths == NULL &&
-                 (rnn->cfg.dtype == ELMAN_FLOAT64 || !elman_kernels_project_faster(rnn->kernels));
+    r.use_blas = !rnn->cfg.deterministic && c->lengths == NULL && rnn->w_ih_blas;
 
     /* Padding is zero in the result and is read as input by layers above 0;
      * no step ever writes it. */

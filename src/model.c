@@ -184,6 +184,9 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
     rnn->elem_size = es;
     rnn->layers = calloc((size_t)L, sizeof(*rnn->layers));
     rnn->kernels = elman_select_kernels();
+    /* float64 projections and those of kernels slower than BLAS may go to
+     * BLAS (forward.c); the others never do */
+    rnn->w_ih_blas = cfg->dtype == ELMAN_FLOAT64 || !elman_kernels_project_faster(rnn->kernels);
     /* zeroed: W_ih^T's padding columns are read as zero weights */
     rnn->storage = calloc(total, es);
     if (rnn->layers == NULL || rnn->storage == NULL) {
@@ -201,8 +204,16 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
         elman_layer *ly = &rnn->layers[l];
         ly->in_size = l == 0 ? cfg->input_size : D * H;
         ly->w_ih = p;
-        ly->w_ih_ld = w_ih_ld(D, H);
-        p += (size_t)ly->w_ih_ld * (size_t)ly->in_size * es;
+        if (rnn->w_ih_blas) {
+            ly->w_ih_pstride = ELMAN_PANEL;
+            ly->w_ih_kstride = (size_t)w_ih_ld(D, H);
+        } else {
+            ly->w_ih_pstride = (size_t)ly->in_size * ELMAN_PANEL;
+            ly->w_ih_kstride = ELMAN_PANEL;
+        }
+        /* room for the row-major layout, which is never smaller than the
+         * packed one */
+        p += (size_t)w_ih_ld(D, H) * (size_t)ly->in_size * es;
         for (int d = 0; d < D; d++) {
             ly->w_hh_packed[d] = p;
             p += elman_packed_size(H, H) * es;
