@@ -267,16 +267,6 @@ enum { PROJ_BLOCK_ROWS = 256 };
 #define SPLIT_STEP_BARRIERS 4.0
 #define STEP_MACS_PER_NS 24.0
 
-/* Tests and debugging: ELMAN_FORCE_THREADS=1 in the environment starts
- * num_threads threads and splits every step, whatever the size, so that
- * small problems take the threaded paths. Read only by calls that may use
- * threads. */
-static int force_threads(void)
-{
-    const char *force = getenv("ELMAN_FORCE_THREADS");
-    return force != NULL && strcmp(force, "1") == 0;
-}
-
 static int plan_threads(const elman_rnn *rnn, int batch, int seq_len, int *split_steps)
 {
     *split_steps = 0;
@@ -284,7 +274,7 @@ static int plan_threads(const elman_rnn *rnn, int batch, int seq_len, int *split
         return 1; /* one thread: how steps would split does not matter */
     const double B = batch, T = seq_len, H = rnn->cfg.hidden_size;
     const int D = rnn->num_directions;
-    const int force = force_threads();
+    const int force = rnn->force_threads;
     *split_steps = force ||
                    B * H * H / STEP_MACS_PER_NS >= SPLIT_STEP_BARRIERS * rnn->barrier_ns;
     double parallel = 0;
@@ -396,10 +386,11 @@ static int forward(const call *c, void *workspace, size_t workspace_size)
 
     r.stats = c->stats;
     const int nt = plan_threads(rnn, r.B, r.T, &r.split_steps);
-    if (rnn->cfg.dtype == ELMAN_FLOAT64)
-        elman_team_run(rnn->pool, nt, team_init, worker_f64, &r);
-    else
-        elman_team_run(rnn->pool, nt, team_init, worker, &r);
+    const int pooled =
+        elman_team_run(rnn->pool, nt, team_init,
+                       rnn->cfg.dtype == ELMAN_FLOAT64 ? worker_f64 : worker, &r);
+    if (r.stats != NULL)
+        r.stats->pooled = pooled;
 
     free(owned);
     return ELMAN_OK;

@@ -16,6 +16,7 @@ typedef struct elman_forward_stats {
     const char *kernels;        /* name of the kernel table that ran */
     int threads;                /* threads that ran */
     int split_steps;            /* whether threads shared each step's columns */
+    int pooled;                 /* whether they were the model's own threads */
     atomic_int blas_calls;      /* cblas_sgemm/cblas_dgemm calls (input projection) */
     atomic_int proj_threads;    /* (thread, layer) pairs that projected some rows */
     atomic_llong kernel_rows;   /* rows projected by the kernel, not BLAS */

@@ -51,6 +51,14 @@ struct elman_rnn {
     struct elman_pool *pool; /* num_threads - 1 workers, or NULL (team.h) */
     double barrier_ns;   /* a barrier between two of them, measured at
                             creation when num_threads > 1 */
+    int force_threads;   /* tests and debugging: ELMAN_FORCE_THREADS=1 in
+                            the environment when the model was created
+                            (num_threads > 1): every call that may use
+                            threads starts num_threads and splits every
+                            step, whatever the size, so that small problems
+                            take the threaded paths. Read at creation, not
+                            per call: getenv costs a small call, and races
+                            with setenv in other threads. */
     elman_layer *layers; /* num_layers entries */
     void *storage;       /* all weights, one allocation */
 };

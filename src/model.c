@@ -198,6 +198,8 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
      * starts its own and no step is split */
     rnn->pool = elman_pool_create(rnn->cfg.num_threads);
     rnn->barrier_ns = rnn->cfg.num_threads > 1 ? elman_pool_barrier_cost_ns(rnn->pool) : 0.0;
+    const char *force = rnn->cfg.num_threads > 1 ? getenv("ELMAN_FORCE_THREADS") : NULL;
+    rnn->force_threads = force != NULL && strcmp(force, "1") == 0;
 
     char *p = rnn->storage;
     for (int l = 0; l < L; l++) {

@@ -299,25 +299,26 @@ static int pool_acquire(elman_pool *pool, int nt)
     return atomic_compare_exchange_strong(&pool->busy, &expected, 1);
 }
 
-void elman_team_run(elman_pool *pool, int nt, void (*init)(void *arg, int nt),
-                    void (*fn)(void *arg, int tid, int nt), void *arg)
+int elman_team_run(elman_pool *pool, int nt, void (*init)(void *arg, int nt),
+                   void (*fn)(void *arg, int tid, int nt), void *arg)
 {
     if (nt > MAX_THREADS)
         nt = MAX_THREADS;
     if (nt <= 1) {
         init(arg, 1);
         fn(arg, 0, 1);
-        return;
+        return 0;
     }
     if (!pool_acquire(pool, nt)) {
         team_run_started(nt, init, fn, arg);
-        return;
+        return 0;
     }
     init(arg, nt);
     pool_publish(pool, fn, arg, nt);
     fn(arg, 0, nt);
     pool_wait_done(pool);
     atomic_store(&pool->busy, 0);
+    return 1;
 }
 
 enum { PROBE_BLOCKS = 9, PROBE_BLOCK = 8, PROBE_BUDGET_NS = 2000000 };

@@ -60,8 +60,8 @@ double elman_pool_barrier_cost_ns(elman_pool *pool);
  * The threads are pool's when it has enough and is free, else started for
  * this call. If fewer threads can run, runs on those: the nt that
  * init(arg, nt) (called first, once) and fn see is the number that really
- * run. pool may be NULL. */
-void elman_team_run(elman_pool *pool, int nt, void (*init)(void *arg, int nt),
+ * run. pool may be NULL. Returns 1 if the threads were pool's, else 0. */
+int elman_team_run(elman_pool *pool, int nt, void (*init)(void *arg, int nt),
                     void (*fn)(void *arg, int tid, int nt), void *arg);
 
 #endif

@@ -324,6 +324,7 @@ static void check_path(const problem *p, int dtype, const char *kernels, int det
         assert_true(st.kernel_rows > 0);
     }
     if (nt > 1) {
+        assert_true(st.pooled); /* the model's threads, free: none started */
         assert_true(st.split_steps);
         assert_true(st.proj_threads > L);
         assert_true(st.step_threads > L * p->m.D);

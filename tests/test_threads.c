@@ -345,7 +345,7 @@ static void test_model_threads_after_fork(void **state)
         _exit(status);
     }
     int status;
-    alarm(60); /* a child stuck on threads that do not exist fails the test */
+    alarm(30); /* a child stuck on threads that do not exist fails the test */
     assert_int_equal(waitpid(pid, &status, 0), pid);
     alarm(0);
     assert_true(WIFEXITED(status));
