@@ -315,7 +315,10 @@ typedef struct elman_rnn elman_rnn;
 
 /** Creates a model with a configuration and no weights yet, allocating
  *  room for every layer's weights. Set them with elman_rnn_set_weights()
- *  before the first forward call.
+ *  before the first forward call. With num_threads > 1 it also starts the
+ *  model's num_threads - 1 threads (see elman_config.num_threads); where
+ *  the system starts none, the model still works and each call that uses
+ *  threads starts its own.
  *  @param cfg configuration, from elman_config_init() plus the caller's
  *             changes (copied; the caller keeps ownership). Only its
  *             first cfg->struct_size bytes are read; the fields beyond
@@ -339,8 +342,9 @@ typedef struct elman_rnn elman_rnn;
  *          ELMAN_ERR_OUT_OF_MEMORY. */
 ELMAN_API int elman_rnn_create(const elman_config *cfg, elman_rnn **out);
 
-/** Frees a model and its weights. Must not run at the same time as any
- *  other call on the same model.
+/** Frees a model and its weights, and joins its threads (in the process
+ *  that created it; in a child after fork() they do not exist). Must not
+ *  run at the same time as any other call on the same model.
  *  @param rnn the model, or NULL (then nothing happens). */
 ELMAN_API void elman_rnn_free(elman_rnn *rnn);
 
