@@ -9,8 +9,9 @@
  * threads, the others start their own.
  *
  * The model's threads: elman_rnn_create() starts num_threads - 1 of them,
- * forward calls start none while they are free, elman_rnn_free() joins
- * them (counted in /proc/self/task, Linux); and in a child process after
+ * forward calls leave none behind, elman_rnn_free() joins them (counted in
+ * /proc/self/task, Linux; that calls run on them while they are free is
+ * test_paths' check); and in a child process after
  * fork(), where they do not exist, a forward call still runs (on threads of
  * its own) and gives the same bits, and elman_rnn_free() returns. */
 #define _DEFAULT_SOURCE /* pthread_barrier_t, setenv, fork */
