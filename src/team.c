@@ -143,6 +143,7 @@ struct elman_pool {
     void (*fn)(void *, int, int); /* the current job, written before job */
     void *arg;
     int nt;
+    int caller_cpu; /* where the current job's caller runs */
     int creator_cpu;
     pid_t owner; /* the process whose threads the workers are */
     int workers;
@@ -195,6 +196,10 @@ static void *pool_worker_main(void *p)
         seen = wait_for_job(pool, seen);
         if (atomic_load(&pool->stop))
             return NULL;
+        /* a worker woken from its sleep may have been put on its waker's
+         * CPU (seen: a whole 2-thread call time-sliced on one CPU, 35x
+         * slower); leave it before the job (a sched_getcpu when not) */
+        move_off_cpu(pool->caller_cpu);
         if (me->tid < pool->nt)
             pool->fn(pool->arg, me->tid, pool->nt);
         atomic_fetch_add_explicit(&pool->done, 1, memory_order_release);
@@ -207,6 +212,7 @@ static void pool_publish(elman_pool *pool, void (*fn)(void *, int, int), void *a
     pool->fn = fn;
     pool->arg = arg;
     pool->nt = nt;
+    pool->caller_cpu = current_cpu();
     atomic_store(&pool->done, 0);
     atomic_fetch_add(&pool->job, 1);
     if (atomic_load(&pool->sleepers) > 0) {
