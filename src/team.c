@@ -1,4 +1,5 @@
-/* Threads of one forward call (POSIX threads). */
+/* Threads of forward calls: the model's pool, per-call teams, barriers
+ * (POSIX threads). */
 #define _GNU_SOURCE /* sched_getcpu, pthread_{get,set}affinity_np (Linux only) */
 #include "team.h"
 
@@ -54,10 +55,12 @@ void elman_barrier_wait(elman_barrier *b)
  * CPU is idle (seen on the 2-core machines of the benchmarks: in 3 of 4
  * tries a new spinning thread was still on the creator's CPU 5 ms later),
  * and two threads on one CPU meet at a barrier only by time-slicing (tens
- * of microseconds each). So a new thread that finds itself on the creator's
- * CPU moves off it, once: it narrows its affinity to the other allowed
- * CPUs, which migrates it, and at once restores the mask it had. It is
- * never pinned. Elsewhere (not Linux) threads are left where they start. */
+ * of microseconds each). So a thread that finds itself on the CPU of the
+ * thread it works with moves off it (a per-call thread when it starts, a
+ * pool's worker before each job): it narrows its affinity to the other
+ * allowed CPUs, which migrates it, and at once restores the mask it had.
+ * It is never pinned. Elsewhere (not Linux) threads are left where they
+ * start. */
 static int current_cpu(void)
 {
 #if defined(__linux__)
@@ -144,7 +147,6 @@ struct elman_pool {
     void *arg;
     int nt;
     int caller_cpu; /* where the current job's caller runs */
-    int creator_cpu;
     pid_t owner; /* the process whose threads the workers are */
     int workers;
     pthread_t threads[MAX_THREADS];
@@ -190,7 +192,6 @@ static void *pool_worker_main(void *p)
 {
     const struct pool_worker *me = p;
     elman_pool *pool = me->pool;
-    move_off_cpu(pool->creator_cpu);
     unsigned seen = 0;
     for (;;) {
         seen = wait_for_job(pool, seen);
@@ -257,7 +258,6 @@ elman_pool *elman_pool_create(int nt)
     atomic_init(&pool->sleepers, 0);
     atomic_init(&pool->done, 0);
     atomic_init(&pool->stop, 0);
-    pool->creator_cpu = current_cpu();
     pool->owner = getpid();
     for (int t = 1; t < nt; t++) {
         pool->ids[pool->workers] = (struct pool_worker){pool, t};
