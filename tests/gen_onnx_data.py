@@ -684,6 +684,14 @@ def write_bad():
     del cat.input[:]
     cat.input.extend([b, a])
     bad("pair_wrong_order", m, "ELMAN_ERR_SHAPE", "not joined by a Concat")
+    # The pair's reverse node reads fewer inputs than its forward node (a
+    # crash found by fuzz_onnx: the weights were copied at the first's size).
+    m = onnx.load(os.path.join(OUT, "node_pair.onnx"))
+    for t in m.graph.initializer:
+        if t.name == "l0rW":
+            t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t)[:, :, :2].copy(), "l0rW"))
+    bad("pair_input_sizes", m, "ELMAN_ERR_SHAPE",
+        "W of RNN node l0r reads 2 inputs, but node l0f, the other direction of layer 0, reads 3")
 
 
 def main():

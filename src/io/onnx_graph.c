@@ -1019,7 +1019,7 @@ static int64_t in_first(const ctx *c, int k)
  * reverse pair, else 0), against the first layer and loads its weights. */
 static int load_node(const ctx *c, rnn_node *r, int l, int h, int pair, const rnn_node *first)
 {
-    char e1[120];
+    char e1[120], e2[120];
     elman_onnx *m = c->m;
     const int D = m->num_directions, dl = pair ? 2 : r->dirs;
     if (dl != D || (D == 1 && r->direction != first->direction))
@@ -1040,6 +1040,13 @@ static int load_node(const ctx *c, rnn_node *r, int l, int h, int pair, const rn
                            "W of RNN node %s is not [D, H, input_size]",
                            onnx_esc(e1, sizeof(e1), r->p->name));
         in = w->dims[2];
+        if (r != first && in != in_first(c, (int)(first - c->rnn)))
+            return io_fail(c->err, c->err_size, ELMAN_ERR_SHAPE,
+                           "W of RNN node %s reads %lld inputs, but node %s, the other direction "
+                           "of layer 0, reads %lld",
+                           onnx_esc(e1, sizeof(e1), r->p->name), (long long)in,
+                           onnx_esc(e2, sizeof(e2), first->p->name),
+                           (long long)in_first(c, (int)(first - c->rnn)));
     }
     m->nodes[r->index].role = ELMAN_ONNX_LAYER;
     m->nodes[r->index].layer = l;
