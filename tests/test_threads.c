@@ -13,8 +13,13 @@
  * /proc/self/task, Linux; that calls run on them while they are free is
  * test_paths' check); and in a child process after
  * fork(), where they do not exist, a forward call still runs (on threads of
- * its own) and gives the same bits, and elman_rnn_free() returns. */
-#define _DEFAULT_SOURCE /* pthread_barrier_t, setenv, fork */
+ * its own) and gives the same bits, and elman_rnn_free() returns.
+ *
+ * Where the system starts no thread (pthread_create() fails: this program
+ * defines its own, which can refuse), elman_rnn_create() still returns a
+ * model, its calls give the bits of one thread, and each call that uses
+ * threads starts its own. */
+#define _GNU_SOURCE /* pthread_barrier_t, setenv, fork, RTLD_NEXT */
 
 #include "cmocka_wrap.h"
 
@@ -24,6 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -59,6 +67,29 @@ typedef struct worker {
     int calls, mismatches, errors;
     char first_failure[160];
 } worker;
+
+/* pthread_create() of this process, the library's included: the C
+ * library's (reached through RTLD_NEXT, so a sanitizer's interceptor still
+ * sees the thread) unless refuse_threads is set, when it fails as a system
+ * out of threads does. thread_starts counts the calls. */
+static atomic_int refuse_threads, thread_starts;
+
+typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    static _Atomic(create_fn) real;
+    create_fn f = atomic_load(&real);
+    if (f == NULL) {
+        void *sym = dlsym(RTLD_NEXT, "pthread_create");
+        memcpy(&f, &sym, sizeof(f)); /* POSIX: a function's address */
+        atomic_store(&real, f);
+    }
+    atomic_fetch_add(&thread_starts, 1);
+    if (atomic_load(&refuse_threads) || f == NULL)
+        return EAGAIN;
+    return f(thread, attr, fn, arg);
+}
 
 /* Runs in the workers too, where cmocka's assertions must not be used. */
 static void *aligned_buffer(size_t bytes)
@@ -405,6 +436,51 @@ static void test_model_threads_after_fork(void **state)
     free(hn);
 }
 
+static void test_model_whose_threads_never_started(void **state)
+{
+    (void)state;
+    assert_int_equal(setenv("ELMAN_FORCE_THREADS", "1", 1), 0);
+    pooled one, p;
+    pooled_make(&one, 1); /* the same weights and input (the same seed) */
+    float *want = malloc(one.n_out * sizeof(float)), *got = malloc(one.n_out * sizeof(float));
+    float *want_hn = malloc(one.n_hn * sizeof(float)), *hn = malloc(one.n_hn * sizeof(float));
+    assert_non_null(want);
+    assert_non_null(got);
+    assert_non_null(want_hn);
+    assert_non_null(hn);
+    assert_int_equal(pooled_forward(&one, want, want_hn), ELMAN_OK);
+
+    /* create: no thread starts, the model is made all the same */
+    atomic_store(&thread_starts, 0);
+    atomic_store(&refuse_threads, 1);
+    pooled_make(&p, 2);
+    assert_true(atomic_load(&thread_starts) >= 1); /* it tried */
+    /* calls while the system still starts none: one thread, the same bits */
+    atomic_store(&thread_starts, 0);
+    memset(got, 0xff, one.n_out * sizeof(float));
+    assert_int_equal(pooled_forward(&p, got, hn), ELMAN_OK);
+    assert_int_equal(atomic_load(&thread_starts), 1);
+    assert_memory_equal(got, want, one.n_out * sizeof(float));
+    assert_memory_equal(hn, want_hn, one.n_hn * sizeof(float));
+    /* once threads start again, each call starts its own (the model has
+     * none to hand it) and gives the same bits */
+    atomic_store(&refuse_threads, 0);
+    for (int i = 1; i <= 2; i++) {
+        memset(got, 0xff, one.n_out * sizeof(float));
+        assert_int_equal(pooled_forward(&p, got, hn), ELMAN_OK);
+        assert_int_equal(atomic_load(&thread_starts), 1 + i);
+        assert_memory_equal(got, want, one.n_out * sizeof(float));
+        assert_memory_equal(hn, want_hn, one.n_hn * sizeof(float));
+    }
+    pooled_free(&p);
+    pooled_free(&one);
+    assert_int_equal(unsetenv("ELMAN_FORCE_THREADS"), 0);
+    free(want);
+    free(got);
+    free(want_hn);
+    free(hn);
+}
+
 int main(void)
 {
     /* a hang (threads waiting for each other for ever) fails the program
@@ -416,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_one_pooled_model_many_threads),
         cmocka_unit_test(test_model_threads_live_with_the_model),
         cmocka_unit_test(test_model_threads_after_fork),
+        cmocka_unit_test(test_model_whose_threads_never_started),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
