@@ -1,11 +1,14 @@
 /*
  * elman-bench B T I H L D ITERS [--threads N] [--lengths] [--deterministic] [--seed S]
+ *             [--dtype float32|float64]
  * elman-bench --info
  *
  * Builds a random model of that shape, times ITERS forward calls (caller
  * workspace, so no allocation in the timed region) after a warm-up, and
  * prints one JSON line with the median and minimum time of one call.
  * FLOPs = sum over layers and directions of 2*T*B*(I_l*H + H*H).
+ * --dtype float64 runs a float64 model (the *_f64 functions) on the same
+ * random values.
  *
  * --info prints the processor (model name, family), the kernels elman
  * chooses on it (ELMAN_KERNELS applies), OpenBLAS's core and what a
@@ -50,7 +53,7 @@ static float *random_array(size_t n, float bound)
 static void usage(void)
 {
     fprintf(stderr, "usage: elman-bench B T I H L D ITERS [--threads N] [--lengths] "
-                    "[--deterministic] [--seed S]\n");
+                    "[--deterministic] [--seed S] [--dtype float32|float64]\n");
     exit(2);
 }
 
@@ -89,6 +92,27 @@ static int info(void)
     return 0;
 }
 
+/* A double copy of n floats (exits if out of memory). */
+static double *to_double(const float *v, size_t n)
+{
+    double *d = malloc(n * sizeof(double));
+    if (d == NULL) {
+        fprintf(stderr, "elman-bench: out of memory\n");
+        exit(1);
+    }
+    for (size_t i = 0; i < n; i++)
+        d[i] = v[i];
+    return d;
+}
+
+static int forward(const elman_rnn *rnn, int f64, int B, int T, const void *x, const int *lengths,
+                   void *out, void *hn, void *ws, size_t ws_size)
+{
+    if (f64)
+        return elman_rnn_forward_f64(rnn, B, T, x, lengths, NULL, out, hn, ws, ws_size);
+    return elman_rnn_forward(rnn, B, T, x, lengths, NULL, out, hn, ws, ws_size);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "--info") == 0)
@@ -102,7 +126,7 @@ int main(int argc, char **argv)
     const int L = bench_parse_int(argv[5], usage);
     const int D = bench_parse_int(argv[6], usage);
     const int iters = bench_parse_int(argv[7], usage);
-    int threads = 1, use_lengths = 0, deterministic = 0;
+    int threads = 1, use_lengths = 0, deterministic = 0, f64 = 0;
     for (int a = 8; a < argc; a++) {
         if (strcmp(argv[a], "--threads") == 0 && a + 1 < argc)
             threads = bench_parse_int(argv[++a], usage);
@@ -112,6 +136,13 @@ int main(int argc, char **argv)
             deterministic = 1;
         else if (strcmp(argv[a], "--seed") == 0 && a + 1 < argc)
             bench_seed(bench_parse_int(argv[++a], usage));
+        else if (strcmp(argv[a], "--dtype") == 0 && a + 1 < argc) {
+            a++;
+            if (strcmp(argv[a], "float64") == 0)
+                f64 = 1;
+            else if (strcmp(argv[a], "float32") != 0)
+                usage();
+        }
         else
             usage();
     }
@@ -127,6 +158,7 @@ int main(int argc, char **argv)
     cfg.bidirectional = D == 2;
     cfg.num_threads = threads;
     cfg.deterministic = deterministic;
+    cfg.dtype = f64 ? ELMAN_FLOAT64 : ELMAN_FLOAT32;
     elman_rnn *rnn;
     int rc = elman_rnn_create(&cfg, &rnn);
     if (rc != ELMAN_OK) {
@@ -141,7 +173,17 @@ int main(int argc, char **argv)
             float *w_ih = random_array((size_t)H * in, bound);
             float *w_hh = random_array((size_t)H * H, bound);
             float *b_ih = random_array((size_t)H, bound), *b_hh = random_array((size_t)H, bound);
-            elman_rnn_set_weights(rnn, l, d, w_ih, w_hh, b_ih, b_hh);
+            if (f64) {
+                double *wi = to_double(w_ih, (size_t)H * in), *wh = to_double(w_hh, (size_t)H * H);
+                double *bi = to_double(b_ih, (size_t)H), *bh = to_double(b_hh, (size_t)H);
+                elman_rnn_set_weights_f64(rnn, l, d, wi, wh, bi, bh);
+                free(wi);
+                free(wh);
+                free(bi);
+                free(bh);
+            } else {
+                elman_rnn_set_weights(rnn, l, d, w_ih, w_hh, b_ih, b_hh);
+            }
             free(w_ih);
             free(w_hh);
             free(b_ih);
@@ -149,9 +191,15 @@ int main(int argc, char **argv)
             flops += 2.0 * T * B * ((double)in * H + (double)H * H);
         }
 
-    float *x = random_array((size_t)B * T * In, 1.0f);
-    float *out = malloc((size_t)B * T * D * H * sizeof(float));
-    float *hn = malloc((size_t)L * D * B * H * sizeof(float));
+    const size_t es = f64 ? sizeof(double) : sizeof(float);
+    void *x = random_array((size_t)B * T * In, 1.0f);
+    if (f64) {
+        double *xd = to_double(x, (size_t)B * T * In);
+        free(x);
+        x = xd;
+    }
+    void *out = malloc((size_t)B * T * D * H * es);
+    void *hn = malloc((size_t)L * D * B * H * es);
     int *lengths = NULL;
     if (use_lengths) {
         /* uniform in 1..T: on average about half the steps are valid */
@@ -173,7 +221,7 @@ int main(int argc, char **argv)
     /* warm-up: at least 3 calls and 0.2 s */
     double t_end = bench_now_us() + 2e5;
     for (int w = 0; w < 3 || bench_now_us() < t_end; w++) {
-        rc = elman_rnn_forward(rnn, B, T, x, lengths, NULL, out, hn, ws, ws_size);
+        rc = forward(rnn, f64, B, T, x, lengths, out, hn, ws, ws_size);
         if (rc != ELMAN_OK) {
             fprintf(stderr, "elman-bench: %s\n", elman_strerror(rc));
             return 1;
@@ -181,7 +229,7 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < iters; i++) {
         double t0 = bench_now_us();
-        elman_rnn_forward(rnn, B, T, x, lengths, NULL, out, hn, ws, ws_size);
+        forward(rnn, f64, B, T, x, lengths, out, hn, ws, ws_size);
         times[i] = bench_now_us() - t0;
     }
     qsort(times, (size_t)iters, sizeof(double), bench_cmp_double);
@@ -196,10 +244,11 @@ int main(int argc, char **argv)
         valid = sum / ((double)B * T);
     }
     printf("{\"impl\":\"elman\",\"B\":%d,\"T\":%d,\"I\":%d,\"H\":%d,\"L\":%d,\"D\":%d,"
-           "\"threads\":%d,\"lengths\":%s,\"deterministic\":%s,\"median_us\":%.3f,"
+           "\"threads\":%d,\"lengths\":%s,\"deterministic\":%s,\"dtype\":\"%s\","
+           "\"median_us\":%.3f,"
            "\"min_us\":%.3f,\"gflops\":%.2f,\"valid_frac\":%.9g,\"kernels\":\"%s\"}\n",
            B, T, In, H, L, D, threads, use_lengths ? "true" : "false",
-           deterministic ? "true" : "false", median, times[0], flops / median * 1e-3, valid,
+           deterministic ? "true" : "false", f64 ? "float64" : "float32", median, times[0], flops / median * 1e-3, valid,
            elman_select_kernels()->name);
 
     free(times);

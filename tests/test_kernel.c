@@ -1,7 +1,8 @@
 /* One kernel path, named on the command line (ctest registers one test per
  * path of the registry: test_kernel_<path>): its tanh against double
  * precision, its GEMM against the portable path and a double-precision
- * sum, and its selection by default and by ELMAN_KERNELS. A path this CPU
+ * sum, its float64 GEMM against the portable one, both GEMMs' rows
+ * independent of the rows and panels computed with them, and its selection by default and by ELMAN_KERNELS. A path this CPU
  * cannot run is reported as skipped (exit 77, which ctest shows as
  * Skipped); a path CMake built that the registry does not list fails. */
 #define _POSIX_C_SOURCE 200809L /* setenv */
@@ -251,6 +252,141 @@ static void test_gemm_row_independence(void **state)
     free(packed);
 }
 
+/* n*K doubles of tu_random's floats (so the values are exact in float
+ * too). */
+static double *random_f64(tu_rng *r, size_t n, float bound)
+{
+    float *f = tu_random(r, n, bound);
+    double *d = malloc(n * sizeof(double));
+    assert_non_null(d);
+    for (size_t i = 0; i < n; i++)
+        d[i] = f[i];
+    free(f);
+    return d;
+}
+
+/* The float64 GEMM on random problems (strides of the packed and of the
+ * BLAS layout, every activation kind the kernels treat apart): within
+ * 1e-13 * (1 + |v|) of the portable path's, whose sums run in another
+ * order; the columns outside the panel range untouched. */
+static void test_gemm_f64_against_portable(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 64);
+    for (int iter = 0; iter < 300; iter++) {
+        const int n = tu_int(&r, 1, 20), K = tu_int(&r, 1, 70), N = tu_int(&r, 1, 90);
+        const int P = elman_num_panels(N);
+        const int p0 = tu_int(&r, 0, P - 1), p1 = tu_int(&r, p0 + 1, P);
+        const elman_act act = {tu_int(&r, -1, 1), 0, 0, 0}; /* none, tanh, relu */
+        const int use_add = tu_int(&r, 0, 1), use_bias = tu_int(&r, 0, 1);
+        const int blas_layout = tu_int(&r, 0, 1);
+        double *a = random_f64(&r, (size_t)n * K, 1.0f), *w = random_f64(&r, (size_t)N * K, 0.5f);
+        double *add = random_f64(&r, (size_t)n * N, 1.0f), *bias = random_f64(&r, (size_t)N, 1.0f);
+        /* packed panels, or W^T row-major with ld = P * 16 (the BLAS layout) */
+        const size_t ld = (size_t)P * ELMAN_PANEL;
+        double *wl = calloc(elman_packed_size(N, K) > ld * K ? elman_packed_size(N, K) : ld * K,
+                            sizeof(double));
+        double *got = malloc((size_t)n * N * sizeof(double));
+        double *ref = malloc((size_t)n * N * sizeof(double));
+        const double **ap = malloc((size_t)n * sizeof(*ap)), **addp = malloc((size_t)n * sizeof(*addp));
+        double **gp = malloc((size_t)n * sizeof(*gp)), **rp = malloc((size_t)n * sizeof(*rp));
+        assert_true(wl && got && ref && ap && addp && gp && rp);
+        if (blas_layout) {
+            for (int k = 0; k < K; k++)
+                for (int j = 0; j < N; j++)
+                    wl[(size_t)k * ld + j] = w[(size_t)j * K + k];
+        } else {
+            elman_pack_panels_f64(wl, w, N, K);
+        }
+        for (int i = 0; i < n * N; i++)
+            got[i] = ref[i] = -777.0;
+        for (int i = 0; i < n; i++) { /* shuffled, as the forward pass passes them */
+            const int src = n - 1 - i;
+            ap[i] = a + (size_t)src * K;
+            addp[i] = add + (size_t)src * N;
+            gp[i] = got + (size_t)src * N;
+            rp[i] = ref + (size_t)src * N;
+        }
+        elman_gemm_args_f64 g = {n, K, N, p0, p1, ap, wl, use_add ? addp : NULL,
+                                 use_bias ? bias : NULL, gp, &act,
+                                 blas_layout ? ELMAN_PANEL : 0, blas_layout ? ld : 0};
+        g_path->gemm_f64(&g);
+        g.out = rp;
+        elman_kernels_portable.gemm_f64(&g);
+        for (int e = 0; e < n * N; e++) {
+            const int j = e % N;
+            if (j < p0 * ELMAN_PANEL || j >= p1 * ELMAN_PANEL) {
+                assert_true(got[e] == -777.0);
+                continue;
+            }
+            if (!(fabs(got[e] - ref[e]) <= 1e-13 * (1 + fabs(ref[e]))))
+                fail_msg("path %s, float64, n=%d K=%d N=%d element %d: %.17g, portable %.17g",
+                         g_name, n, K, N, e, got[e], ref[e]);
+        }
+        free(a);
+        free(w);
+        free(add);
+        free(bias);
+        free(wl);
+        free(got);
+        free(ref);
+        free(ap);
+        free(addp);
+        free(gp);
+        free(rp);
+    }
+}
+
+/* float64: a row's bits do not depend on the rows computed with it or on
+ * the panel range, as for float. */
+static void test_gemm_f64_row_independence(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 6);
+    enum { K = 37, N = 70, NR = 13 };
+    double *a = random_f64(&r, (size_t)NR * K, 1.0f), *w = random_f64(&r, (size_t)N * K, 0.5f);
+    double *bias = random_f64(&r, N, 1.0f), *add = random_f64(&r, (size_t)NR * N, 1.0f);
+    double *packed = malloc(elman_packed_size(N, K) * sizeof(double));
+    double all[NR * N], one[N];
+    assert_non_null(packed);
+    elman_pack_panels_f64(packed, w, N, K);
+    const double *ap[NR], *addp[NR];
+    double *outp[NR];
+    for (int i = 0; i < NR; i++) {
+        ap[i] = a + (size_t)i * K;
+        addp[i] = add + (size_t)i * N;
+        outp[i] = all + (size_t)i * N;
+    }
+    const elman_act tanh_act = {ELMAN_TANH, 0, 0, 0};
+    for (int n = 1; n <= NR; n++) { /* the first n rows at once */
+        elman_gemm_args_f64 g = {n, K, N, 0, elman_num_panels(N), ap, packed, addp, bias, outp,
+                                 &tanh_act, 0, 0};
+        g_path->gemm_f64(&g);
+        for (int i = 0; i < n; i++) {
+            double *o = one;
+            elman_gemm_args_f64 g1 = {1, K, N, 0, elman_num_panels(N), ap + i, packed,
+                                      addp + i, bias, &o, &tanh_act, 0, 0};
+            g_path->gemm_f64(&g1);
+            assert_memory_equal(one, all + (size_t)i * N, sizeof(one));
+            memset(one, 0, sizeof(one));
+            for (int pp = 0; pp < elman_num_panels(N); pp++) { /* and panel by panel */
+                elman_gemm_args_f64 gp = g1;
+                gp.panel_begin = pp;
+                gp.panel_end = pp + 1;
+                g_path->gemm_f64(&gp);
+            }
+            assert_memory_equal(one, all + (size_t)i * N, sizeof(one));
+        }
+    }
+    free(a);
+    free(w);
+    free(bias);
+    free(add);
+    free(packed);
+}
+
 /* The kernels a new model picks up with ELMAN_KERNELS set to name (NULL:
  * unset). */
 static const elman_kernels *model_kernels(const char *name)
@@ -339,6 +475,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_tanh_special),
         cmocka_unit_test(test_gemm_against_portable),
         cmocka_unit_test(test_gemm_row_independence),
+        cmocka_unit_test(test_gemm_f64_against_portable),
+        cmocka_unit_test(test_gemm_f64_row_independence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -268,7 +268,147 @@ static void gemm_avx512(const elman_gemm_args *g)
     }
 }
 
-const elman_kernels elman_kernels_avx512 = {"avx512", gemm_avx512, elman_gemm_portable_f64,
+/* ---- float64 ----
+ *
+ * A panel is two ZMM registers of 8 doubles. The sums are computed as for
+ * float (two chains, even and odd k, added at the end); the epilogue is
+ * the portable kernel's, element by element (add, bias, then
+ * elman_activate_d: the C library's tanh), so only the sums differ from
+ * the portable path. The same operations for every row count, row order,
+ * panel range and thread count, as for float. */
+
+/* The epilogue of panel p of row i: s holds its 16 sums. */
+static void finish_f64(const elman_gemm_args_f64 *g, int i, int p, const double *s)
+{
+    const int j0 = p * ELMAN_PANEL;
+    const int nc = g->N - j0 < ELMAN_PANEL ? g->N - j0 : ELMAN_PANEL;
+    const double *add = g->add != NULL ? g->add[i] + j0 : NULL;
+    const double *bias = g->bias != NULL ? g->bias + j0 : NULL;
+    double *o = g->out[i] + j0;
+    for (int c = 0; c < nc; c++) {
+        double v = s[c];
+        if (add != NULL)
+            v += add[c];
+        if (bias != NULL)
+            v += bias[c];
+        o[c] = g->act->act == ELMAN_ACT_NONE ? v : elman_activate_d(g->act, v);
+    }
+}
+
+/* MR rows from i0, NP panels from p: 8*MR*NP accumulators (row, panel,
+ * half of the panel, chain), declared by the caller with exactly that
+ * size (BLOCK_F64), as for float. */
+#define ACC(r, q, v, c) acc[(((r) * NP + (q)) * 2 + (v)) * 2 + (c)]
+ALWAYS_INLINE void block_f64(const elman_gemm_args_f64 *g, int i0, const int MR, int p,
+                             const int NP, __m512d *acc)
+{
+    const double *a[6];
+UNROLL(6)
+    for (int r = 0; r < MR; r++) {
+        a[r] = g->a[i0 + r];
+UNROLL(3)
+        for (int q = 0; q < NP; q++)
+UNROLL(2)
+            for (int v = 0; v < 2; v++) {
+                ACC(r, q, v, 0) = _mm512_setzero_pd();
+                ACC(r, q, v, 1) = _mm512_setzero_pd();
+            }
+    }
+    const size_t K = (size_t)g->K;
+    const size_t stride = ELMAN_W_PSTRIDE(g), ks = ELMAN_W_KSTRIDE(g);
+    const double *w = g->w + (size_t)p * stride;
+    size_t k = 0;
+    for (; k + 2 <= K; k += 2) {
+UNROLL(6)
+        for (int r = 0; r < MR; r++) {
+            const __m512d a0 = _mm512_set1_pd(a[r][k]), a1 = _mm512_set1_pd(a[r][k + 1]);
+UNROLL(3)
+            for (int q = 0; q < NP; q++)
+UNROLL(2)
+                for (int v = 0; v < 2; v++) {
+                    const double *wq = w + q * stride + k * ks + v * 8;
+                    ACC(r, q, v, 0) = _mm512_fmadd_pd(a0, _mm512_loadu_pd(wq), ACC(r, q, v, 0));
+                    ACC(r, q, v, 1) =
+                        _mm512_fmadd_pd(a1, _mm512_loadu_pd(wq + ks), ACC(r, q, v, 1));
+                }
+        }
+    }
+    if (k < K)
+UNROLL(6)
+        for (int r = 0; r < MR; r++) {
+            const __m512d a0 = _mm512_set1_pd(a[r][k]);
+UNROLL(3)
+            for (int q = 0; q < NP; q++)
+UNROLL(2)
+                for (int v = 0; v < 2; v++)
+                    ACC(r, q, v, 0) = _mm512_fmadd_pd(
+                        a0, _mm512_loadu_pd(w + q * stride + k * ks + v * 8), ACC(r, q, v, 0));
+        }
+    /* through memory to the epilogue, whose activation is a call */
+    double sum[6 * 3][ELMAN_PANEL];
+UNROLL(6)
+    for (int r = 0; r < MR; r++)
+UNROLL(3)
+        for (int q = 0; q < NP; q++)
+UNROLL(2)
+            for (int v = 0; v < 2; v++)
+                _mm512_storeu_pd(sum[r * NP + q] + v * 8,
+                                 _mm512_add_pd(ACC(r, q, v, 0), ACC(r, q, v, 1)));
+    for (int r = 0; r < MR; r++)
+        for (int q = 0; q < NP; q++)
+            finish_f64(g, i0 + r, p + q, sum[r * NP + q]);
+}
+#undef ACC
+
+#define BLOCK_F64(g, i0, MR, p, NP)                                                            \
+    do {                                                                                       \
+        __m512d acc_[8 * (MR) * (NP)];                                                         \
+        block_f64(g, i0, MR, p, NP, acc_);                                                     \
+    } while (0)
+
+/* One row, up to 3 panels at once (24 chains). */
+static void rows1_f64(const elman_gemm_args_f64 *g, int i)
+{
+    int p = g->panel_begin;
+    const int p_end = g->panel_end;
+    for (; p + 3 <= p_end; p += 3)
+        BLOCK_F64(g, i, 1, p, 3);
+    if (p_end - p == 2)
+        BLOCK_F64(g, i, 1, p, 2);
+    else if (p_end - p == 1)
+        BLOCK_F64(g, i, 1, p, 1);
+}
+
+/* mr rows from i0 against panel p. */
+static void tile_f64(const elman_gemm_args_f64 *g, int i0, int mr, int p)
+{
+    switch (mr) {
+    case 6: BLOCK_F64(g, i0, 6, p, 1); break;
+    case 5: BLOCK_F64(g, i0, 5, p, 1); break;
+    case 4: BLOCK_F64(g, i0, 4, p, 1); break;
+    case 3: BLOCK_F64(g, i0, 3, p, 1); break;
+    case 2: BLOCK_F64(g, i0, 2, p, 1); break;
+    default: BLOCK_F64(g, i0, 1, p, 1); break;
+    }
+}
+
+static void gemm_avx512_f64(const elman_gemm_args_f64 *g)
+{
+    const int n = g->n_rows;
+    if (n == 1) {
+        rows1_f64(g, 0);
+        return;
+    }
+    /* a panel outer (K x 16 doubles, in cache), rows inner */
+    for (int p = g->panel_begin; p < g->panel_end; p++)
+        for (int i = 0; i < n;) {
+            const int mr = next_tile(n - i);
+            tile_f64(g, i, mr, p);
+            i += mr;
+        }
+}
+
+const elman_kernels elman_kernels_avx512 = {"avx512", gemm_avx512, gemm_avx512_f64,
                                              tanh_avx512};
 
 #endif /* ELMAN_HAVE_KERNELS_AVX512 */
