@@ -238,5 +238,95 @@ static void gemm_avx2(const elman_gemm_args *g)
         }
 }
 
-const elman_kernels elman_kernels_avx2 = {"avx2", gemm_avx2, elman_gemm_portable_f64,
-                                           tanh_avx2};
+/* ---- float64 ----
+ *
+ * A panel is four YMM registers of 4 doubles; one multiply-add chain per
+ * element over k in order, as for float; the epilogue is the portable
+ * kernel's, element by element (add, bias, then elman_activate_d), so only
+ * the sums differ from the portable path, and in the same way for every
+ * row count, row order and panel range. */
+
+static void finish_f64(const elman_gemm_args_f64 *g, int i, int p, const double *s)
+{
+    const int j0 = p * ELMAN_PANEL;
+    const int nc = g->N - j0 < ELMAN_PANEL ? g->N - j0 : ELMAN_PANEL;
+    const double *add = g->add != NULL ? g->add[i] + j0 : NULL;
+    const double *bias = g->bias != NULL ? g->bias + j0 : NULL;
+    double *o = g->out[i] + j0;
+    for (int c = 0; c < nc; c++) {
+        double v = s[c];
+        if (add != NULL)
+            v += add[c];
+        if (bias != NULL)
+            v += bias[c];
+        o[c] = g->act->act == ELMAN_ACT_NONE ? v : elman_activate_d(g->act, v);
+    }
+}
+
+/* MR rows from i0, NP panels from p: 4*MR*NP accumulators (at most 12 of
+ * the 16 registers: W is read from memory by the multiply-adds). */
+ALWAYS_INLINE void block_f64(const elman_gemm_args_f64 *g, int i0, const int MR, int p,
+                             const int NP)
+{
+    __m256d acc[3][2][4];
+    const double *a[3];
+#pragma GCC unroll 3
+    for (int r = 0; r < MR; r++) {
+        a[r] = g->a[i0 + r];
+#pragma GCC unroll 2
+        for (int q = 0; q < NP; q++)
+#pragma GCC unroll 4
+            for (int v = 0; v < 4; v++)
+                acc[r][q][v] = _mm256_setzero_pd();
+    }
+    const size_t K = (size_t)g->K;
+    const size_t stride = ELMAN_W_PSTRIDE(g), ks = ELMAN_W_KSTRIDE(g);
+    const double *w = g->w + (size_t)p * stride;
+    for (size_t k = 0; k < K; k++) {
+#pragma GCC unroll 3
+        for (int r = 0; r < MR; r++) {
+            const __m256d av = _mm256_broadcast_sd(a[r] + k);
+#pragma GCC unroll 2
+            for (int q = 0; q < NP; q++)
+#pragma GCC unroll 4
+                for (int v = 0; v < 4; v++)
+                    acc[r][q][v] = _mm256_fmadd_pd(
+                        av, _mm256_loadu_pd(w + q * stride + k * ks + v * 4), acc[r][q][v]);
+        }
+    }
+    double sum[3][2][ELMAN_PANEL];
+#pragma GCC unroll 3
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 2
+        for (int q = 0; q < NP; q++)
+#pragma GCC unroll 4
+            for (int v = 0; v < 4; v++)
+                _mm256_storeu_pd(sum[r][q] + v * 4, acc[r][q][v]);
+    for (int r = 0; r < MR; r++)
+        for (int q = 0; q < NP; q++)
+            finish_f64(g, i0 + r, p + q, sum[r][q]);
+}
+
+static void gemm_avx2_f64(const elman_gemm_args_f64 *g)
+{
+    const int n = g->n_rows;
+    if (n == 1) { /* one row: two panels at once, 8 chains */
+        int p = g->panel_begin;
+        for (; p + 2 <= g->panel_end; p += 2)
+            block_f64(g, 0, 1, p, 2);
+        if (p < g->panel_end)
+            block_f64(g, 0, 1, p, 1);
+        return;
+    }
+    for (int p = g->panel_begin; p < g->panel_end; p++) {
+        int i = 0;
+        for (; i + 3 <= n; i += 3)
+            block_f64(g, i, 3, p, 1);
+        if (n - i == 2)
+            block_f64(g, i, 2, p, 1);
+        else if (n - i == 1)
+            block_f64(g, i, 1, p, 1);
+    }
+}
+
+const elman_kernels elman_kernels_avx2 = {"avx2", gemm_avx2, gemm_avx2_f64, tanh_avx2};
