@@ -246,23 +246,6 @@ static void gemm_avx2(const elman_gemm_args *g)
  * the sums differ from the portable path, and in the same way for every
  * row count, row order and panel range. */
 
-static void finish_f64(const elman_gemm_args_f64 *g, int i, int p, const double *s)
-{
-    const int j0 = p * ELMAN_PANEL;
-    const int nc = g->N - j0 < ELMAN_PANEL ? g->N - j0 : ELMAN_PANEL;
-    const double *add = g->add != NULL ? g->add[i] + j0 : NULL;
-    const double *bias = g->bias != NULL ? g->bias + j0 : NULL;
-    double *o = g->out[i] + j0;
-    for (int c = 0; c < nc; c++) {
-        double v = s[c];
-        if (add != NULL)
-            v += add[c];
-        if (bias != NULL)
-            v += bias[c];
-        o[c] = g->act->act == ELMAN_ACT_NONE ? v : elman_activate_d(g->act, v);
-    }
-}
-
 /* MR rows from i0, NP panels from p: 4*MR*NP accumulators (at most 12 of
  * the 16 registers: W is read from memory by the multiply-adds). */
 ALWAYS_INLINE void block_f64(const elman_gemm_args_f64 *g, int i0, const int MR, int p,
@@ -304,7 +287,7 @@ ALWAYS_INLINE void block_f64(const elman_gemm_args_f64 *g, int i0, const int MR,
                 _mm256_storeu_pd(sum[r][q] + v * 4, acc[r][q][v]);
     for (int r = 0; r < MR; r++)
         for (int q = 0; q < NP; q++)
-            finish_f64(g, i0 + r, p + q, sum[r][q]);
+            elman_finish_panel_f64(g, i0 + r, p + q, sum[r][q]);
 }
 
 static void gemm_avx2_f64(const elman_gemm_args_f64 *g)

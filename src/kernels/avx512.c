@@ -277,24 +277,6 @@ static void gemm_avx512(const elman_gemm_args *g)
  * the portable path. The same operations for every row count, row order,
  * panel range and thread count, as for float. */
 
-/* The epilogue of panel p of row i: s holds its 16 sums. */
-static void finish_f64(const elman_gemm_args_f64 *g, int i, int p, const double *s)
-{
-    const int j0 = p * ELMAN_PANEL;
-    const int nc = g->N - j0 < ELMAN_PANEL ? g->N - j0 : ELMAN_PANEL;
-    const double *add = g->add != NULL ? g->add[i] + j0 : NULL;
-    const double *bias = g->bias != NULL ? g->bias + j0 : NULL;
-    double *o = g->out[i] + j0;
-    for (int c = 0; c < nc; c++) {
-        double v = s[c];
-        if (add != NULL)
-            v += add[c];
-        if (bias != NULL)
-            v += bias[c];
-        o[c] = g->act->act == ELMAN_ACT_NONE ? v : elman_activate_d(g->act, v);
-    }
-}
-
 /* MR rows from i0, NP panels from p: 8*MR*NP accumulators (row, panel,
  * half of the panel, chain), declared by the caller with exactly that
  * size (BLOCK_F64), as for float. */
@@ -356,7 +338,7 @@ UNROLL(2)
                                  _mm512_add_pd(ACC(r, q, v, 0), ACC(r, q, v, 1)));
     for (int r = 0; r < MR; r++)
         for (int q = 0; q < NP; q++)
-            finish_f64(g, i0 + r, p + q, sum[r * NP + q]);
+            elman_finish_panel_f64(g, i0 + r, p + q, sum[r * NP + q]);
 }
 #undef ACC
 
