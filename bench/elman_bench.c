@@ -248,8 +248,8 @@ int main(int argc, char **argv)
            "\"median_us\":%.3f,"
            "\"min_us\":%.3f,\"gflops\":%.2f,\"valid_frac\":%.9g,\"kernels\":\"%s\"}\n",
            B, T, In, H, L, D, threads, use_lengths ? "true" : "false",
-           deterministic ? "true" : "false", f64 ? "float64" : "float32", median, times[0], flops / median * 1e-3, valid,
-           elman_select_kernels()->name);
+           deterministic ? "true" : "false", f64 ? "float64" : "float32", median, times[0],
+           flops / median * 1e-3, valid, elman_select_kernels()->name);
 
     free(times);
     free(ws);

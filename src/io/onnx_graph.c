@@ -1040,13 +1040,13 @@ static int load_node(const ctx *c, rnn_node *r, int l, int h, int pair, const rn
                            "W of RNN node %s is not [D, H, input_size]",
                            onnx_esc(e1, sizeof(e1), r->p->name));
         in = w->dims[2];
-        if (r != first && in != in_first(c, (int)(first - c->rnn)))
+        const int64_t in0 = r == first ? in : in_first(c, (int)(first - c->rnn));
+        if (in != in0)
             return io_fail(c->err, c->err_size, ELMAN_ERR_SHAPE,
                            "W of RNN node %s reads %lld inputs, but node %s, the other direction "
                            "of layer 0, reads %lld",
                            onnx_esc(e1, sizeof(e1), r->p->name), (long long)in,
-                           onnx_esc(e2, sizeof(e2), first->p->name),
-                           (long long)in_first(c, (int)(first - c->rnn)));
+                           onnx_esc(e2, sizeof(e2), first->p->name), (long long)in0);
     }
     m->nodes[r->index].role = ELMAN_ONNX_LAYER;
     m->nodes[r->index].layer = l;
