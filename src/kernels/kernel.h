@@ -15,9 +15,11 @@
  * sequences are running, in any order.
  *
  * Every element is computed the same way whatever the number of rows, their
- * order or the panel range: one multiply-add chain over k = 0..K-1, then
- * add, then bias, then the activation. So a sequence's result never depends
- * on the batch it runs in or on how work is split between threads.
+ * order or the panel range: the path's multiply-add chains over k (one over
+ * k = 0..K-1 in the portable and AVX2 kernels; the even and the odd k,
+ * added at the end, in the AVX-512 ones), then add, then bias, then the
+ * activation. So a sequence's result never depends on the batch it runs in
+ * or on how work is split between threads.
  *
  * A new instruction set: a file <isa>.c here defining
  * `const elman_kernels elman_kernels_<isa>`, one row in registry.c (with
