@@ -338,6 +338,16 @@ static void test_gemm_f64_against_portable(void **state)
     }
 }
 
+/* docs/PERFORMANCE.md ("float64"): the AVX2 and AVX-512 paths have float64
+ * kernels of their own, not the portable one. */
+static void test_gemm_f64_own_kernel(void **state)
+{
+    (void)state;
+    if (strcmp(g_name, "avx2") != 0 && strcmp(g_name, "avx512") != 0)
+        skip();
+    assert_true(g_path->gemm_f64 != elman_kernels_portable.gemm_f64);
+}
+
 /* float64: a row's bits do not depend on the rows computed with it or on
  * the panel range, as for float. */
 static void test_gemm_f64_row_independence(void **state)
@@ -477,6 +487,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_gemm_row_independence),
         cmocka_unit_test(test_gemm_f64_against_portable),
         cmocka_unit_test(test_gemm_f64_row_independence),
+        cmocka_unit_test(test_gemm_f64_own_kernel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
