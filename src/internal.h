@@ -32,7 +32,11 @@
  *     slower).
  *   Held once either way: a model costs its weights' size, plus padding;
  * - w_hh_packed[d]: W_hh of direction d in kernel panels;
- * - bias[d]: (H), b_ih + b_hh (or b_ih alone), NULL without bias. */
+ * - bias[d]: (H), b_ih + b_hh (or b_ih alone), NULL without bias.
+ * All in the model's one allocation (storage), each layer's W_ih^T and
+ * each W_hh_packed[d] starting on an ELMAN_WEIGHT_ALIGNMENT boundary. */
+#define ELMAN_WEIGHT_ALIGNMENT 64
+
 typedef struct elman_layer {
     int in_size; /* I_l */
     void *w_ih;
