@@ -91,28 +91,18 @@ static inline size_t elman_packed_size(int N, int K)
 void elman_pack_panels(float *dst, const float *w, int N, int K);
 void elman_pack_panels_f64(double *dst, const double *w, int N, int K);
 
-/* The portable epilogue of panel p of row i of a float64 GEMM, s holding
- * the panel's 16 sums: + add, + bias, then the activation (the C
- * library's tanh for ELMAN_TANH), element by element. The vector float64
- * kernels end with it, so they differ from the portable one in their sums
- * alone. */
-static inline void elman_finish_panel_f64(const elman_gemm_args_f64 *g, int i, int p,
-                                          const double *s)
-{
-    const int j0 = p * ELMAN_PANEL;
-    const int nc = g->N - j0 < ELMAN_PANEL ? g->N - j0 : ELMAN_PANEL;
-    const double *add = g->add != NULL ? g->add[i] + j0 : NULL;
-    const double *bias = g->bias != NULL ? g->bias + j0 : NULL;
-    double *o = g->out[i] + j0;
-    for (int c = 0; c < nc; c++) {
-        double v = s[c];
-        if (add != NULL)
-            v += add[c];
-        if (bias != NULL)
-            v += bias[c];
-        o[c] = g->act->act == ELMAN_ACT_NONE ? v : elman_activate_d(g->act, v);
-    }
-}
+/* elman_finish_panel and elman_finish_panel_f64: the portable epilogue
+ * of one panel (finish_panel.inc). */
+#define REAL float
+#define SFX(name) name
+#define GEMM_ARGS elman_gemm_args
+#define ACTIVATE elman_activate_f
+#include "finish_panel.inc"
+#define REAL double
+#define SFX(name) name##_f64
+#define GEMM_ARGS elman_gemm_args_f64
+#define ACTIVATE elman_activate_d
+#include "finish_panel.inc"
 
 /* The portable GEMMs; every kernel table may use the double one. */
 void elman_gemm_portable(const elman_gemm_args *g);

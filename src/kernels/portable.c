@@ -5,12 +5,10 @@
 
 #define REAL float
 #define SFX(name) name
-#define ACTIVATE elman_activate_f
 #include "gemm_portable.inc"
 
 #define REAL double
 #define SFX(name) name##_f64
-#define ACTIVATE elman_activate_d
 #include "gemm_portable.inc"
 
 static void tanh_portable(float *v, size_t n)
