@@ -198,7 +198,7 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
     rnn->w_ih_blas = cfg->dtype == ELMAN_FLOAT64 || !elman_kernels_project_faster(rnn->kernels);
     /* Aligned: every part starts on a cache line, so no vector load of a
      * panel straddles two (from calloc, 16 bytes past one, the one-sequence
-     * step ran 1.6x slower). Zeroed: W_ih^T's padding columns are read as
+     * step ran 1.4x slower). Zeroed: W_ih^T's padding columns are read as
      * zero weights. */
     rnn->storage = aligned_alloc(ELMAN_WEIGHT_ALIGNMENT, bytes);
     if (rnn->layers == NULL || rnn->storage == NULL) {

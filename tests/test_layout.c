@@ -4,7 +4,7 @@
  * - Every layer's W_ih^T and every direction's packed W_hh start on an
  *   ELMAN_WEIGHT_ALIGNMENT (64-byte) boundary, so the kernels' vector loads
  *   of a panel never straddle two cache lines (from a 16-byte-aligned
- *   allocation they did, and the step of one sequence ran 1.6x slower);
+ *   allocation they did, and the step of one sequence ran 1.4x slower);
  *   for every input size, hidden size, layer count, direction count, bias
  *   and element type below, including those whose biases are not whole
  *   panels.
