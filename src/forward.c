@@ -45,19 +45,11 @@ typedef struct ws_layout {
     size_t total;
 } ws_layout;
 
-static int round_up(size_t n, size_t *out)
-{
-    if (!elman_add_size(n, ALIGN - 1, &n))
-        return 0;
-    *out = n / ALIGN * ALIGN;
-    return 1;
-}
-
 /* Adds a block of n elements of elem bytes at the end of the layout. */
 static int push_block(size_t *total, size_t *offset, size_t n, size_t elem)
 {
     size_t bytes;
-    if (!elman_mul_size(n, elem, &bytes) || !round_up(bytes, &bytes))
+    if (!elman_mul_size(n, elem, &bytes) || !elman_round_up_size(bytes, ALIGN, &bytes))
         return 0;
     *offset = *total;
     return elman_add_size(*total, bytes, total);

@@ -181,9 +181,8 @@ int elman_rnn_create(const elman_config *cfg, elman_rnn **out)
     if (!layer_floats(cfg, cfg->input_size, D, &first) || !layer_floats(cfg, D * H, D, &upper) ||
         !elman_mul_size(upper, (size_t)(L - 1), &total) ||
         !elman_add_size(total, first, &total) || !elman_mul_size(total, es, &bytes) ||
-        !elman_add_size(bytes, ELMAN_WEIGHT_ALIGNMENT - 1, &bytes))
+        !elman_round_up_size(bytes, ELMAN_WEIGHT_ALIGNMENT, &bytes)) /* aligned_alloc's rule */
         return ELMAN_ERR_SIZE_OVERFLOW;
-    bytes -= bytes % ELMAN_WEIGHT_ALIGNMENT;
 
     elman_rnn *rnn = calloc(1, sizeof(*rnn));
     if (rnn == NULL)

@@ -30,4 +30,14 @@ static inline int elman_add_size(size_t a, size_t b, size_t *out)
     return 1;
 }
 
+/* n rounded up to a multiple of align (> 0) into *out; returns 0 on
+ * overflow of size_t. */
+static inline int elman_round_up_size(size_t n, size_t align, size_t *out)
+{
+    if (!elman_add_size(n, align - 1, &n))
+        return 0;
+    *out = n - n % align;
+    return 1;
+}
+
 #endif /* ELMAN_SIZE_H */
