@@ -8,9 +8,11 @@
  *   for every input size, hidden size, layer count, direction count, bias
  *   and element type below, including those whose biases are not whole
  *   panels.
- * - No part overlaps another, and all lie inside the one allocation. */
+ * - No part overlaps another, and all lie inside the one allocation (its
+ *   usable size, malloc_usable_size). */
 #include "cmocka_wrap.h"
 
+#include <malloc.h> /* malloc_usable_size (glibc, musl) */
 #include <stdint.h>
 #include <string.h>
 
@@ -22,22 +24,25 @@ typedef struct span {
     uintptr_t begin, end;
 } span;
 
+/* The largest model below: per layer W_ih^T, and W_hh and a bias for each
+ * of two directions. */
+enum { MAX_LAYERS = 3, MAX_PARTS = MAX_LAYERS * (1 + 2 * 2) };
+
 static void check_layout(const elman_config *cfg)
 {
     elman_rnn *rnn;
     assert_int_equal(elman_rnn_create(cfg, &rnn), ELMAN_OK);
     const int D = cfg->bidirectional ? 2 : 1, H = cfg->hidden_size;
     const size_t es = cfg->dtype == ELMAN_FLOAT64 ? sizeof(double) : sizeof(float);
-    span parts[3 * 8 * 2 + 1];
+    assert_true(cfg->num_layers <= MAX_LAYERS);
+    span parts[MAX_PARTS];
     int n = 0;
     for (int l = 0; l < cfg->num_layers; l++) {
         const elman_layer *ly = &rnn->layers[l];
         const uintptr_t wih = (uintptr_t)ly->w_ih;
         assert_int_equal(wih % ELMAN_WEIGHT_ALIGNMENT, 0);
-        /* W_ih^T: in_size rows of kstride elements (BLAS layout) or the
-         * packed panels; either way no more than in_size * kstride
-         * elements past its start when kstride is the BLAS ld, and the
-         * packed size otherwise */
+        /* W_ih^T: in_size rows of w_ih_kstride elements (the BLAS
+         * layout), or packed panels */
         const size_t wih_elems = rnn->w_ih_blas
                                      ? (size_t)ly->in_size * ly->w_ih_kstride
                                      : elman_packed_size(D * H, ly->in_size);
@@ -56,9 +61,10 @@ static void check_layout(const elman_config *cfg)
         }
     }
     /* inside the allocation, and disjoint */
-    const uintptr_t lo = (uintptr_t)rnn->storage;
+    const uintptr_t lo = (uintptr_t)rnn->storage, hi = lo + malloc_usable_size(rnn->storage);
     for (int i = 0; i < n; i++) {
         assert_true(parts[i].begin >= lo);
+        assert_true(parts[i].end <= hi);
         assert_true(parts[i].end > parts[i].begin);
         for (int j = i + 1; j < n; j++)
             assert_true(parts[i].end <= parts[j].begin || parts[j].end <= parts[i].begin);
@@ -75,7 +81,7 @@ static void test_weights_aligned(void **state)
     for (int dtype = 0; dtype < 2; dtype++)
         for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++)
             for (size_t h = 0; h < sizeof(hiddens) / sizeof(hiddens[0]); h++)
-                for (int L = 1; L <= 3; L += 2)
+                for (int L = 1; L <= MAX_LAYERS; L += 2)
                     for (int D = 1; D <= 2; D++)
                         for (int bias = 0; bias < 2; bias++) {
                             elman_config cfg;
