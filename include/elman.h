@@ -256,8 +256,9 @@ typedef struct elman_config {
                             that runs in a child process after fork(),
                             starts threads of its own and joins them before
                             it returns. elman_rnn_create() also measures
-                            what a barrier between two of them costs (up to
-                            about 2 ms) to decide which steps are worth
+                            what a barrier between two of them and the
+                            exchange of a step's state across it cost (up
+                            to about 2 ms) to decide which steps are worth
                             splitting. OpenBLAS's threads are set apart (see
                             "OpenBLAS's threads" at elman_rnn_forward()). */
     /* Beyond nn.RNN: */

@@ -331,9 +331,14 @@ enum { PROBE_BLOCKS = 9, PROBE_BLOCK = 8, PROBE_BUDGET_NS = 2000000 };
 
 /* The probe, a job of the pool on two threads: tid 1 meets tid 0 at the
  * barrier until tid 0 says stop. */
+enum { PROBE_LINES = 2, PROBE_FLOATS = PROBE_LINES * 16 };
+
 typedef struct probe {
     elman_barrier bar;
     atomic_int stop; /* set by tid 0 before the barrier that ends a block */
+    /* each thread's half of a state: written before a barrier, read by
+     * the other thread after it, as a split step's h_t is */
+    _Alignas(64) float half[2][PROBE_FLOATS];
     double block_ns[PROBE_BLOCKS];
     int blocks;
 } probe;
@@ -341,9 +346,26 @@ typedef struct probe {
 static void probe_init(void *arg, int nt)
 {
     probe *pr = arg;
+    for (int t = 0; t < 2; t++)
+        for (int j = 0; j < PROBE_FLOATS; j++)
+            pr->half[t][j] = 0.0f;
     elman_barrier_init(&pr->bar, nt < 2 ? nt : 2);
     atomic_init(&pr->stop, 0);
     pr->blocks = 0;
+}
+
+/* A step of the probe: read the other thread's half (written before the
+ * last barrier), write this thread's from it, meet at the barrier. */
+static void probe_step(probe *pr, int tid)
+{
+    const volatile float *other = pr->half[1 - tid];
+    volatile float *mine = pr->half[tid];
+    float s = 0.0f;
+    for (int j = 0; j < PROBE_FLOATS; j += 16)
+        s += other[j];
+    for (int j = 0; j < PROBE_FLOATS; j++)
+        mine[j] = s + (float)j;
+    elman_barrier_wait(&pr->bar);
 }
 
 static void probe_run(void *arg, int tid, int nt)
@@ -355,7 +377,7 @@ static void probe_run(void *arg, int tid, int nt)
     if (tid == 1) {
         do {
             for (int i = 0; i < PROBE_BLOCK; i++)
-                elman_barrier_wait(&pr->bar);
+                probe_step(pr, 1);
             elman_barrier_wait(&pr->bar); /* tid 0 has decided */
         } while (!atomic_load(&pr->stop));
         return;
@@ -366,7 +388,7 @@ static void probe_run(void *arg, int tid, int nt)
     do {
         const double t0 = now_ns();
         for (int i = 0; i < PROBE_BLOCK; i++)
-            elman_barrier_wait(&pr->bar);
+            probe_step(pr, 0);
         const double t1 = now_ns();
         pr->block_ns[pr->blocks++] = (t1 - t0) / PROBE_BLOCK;
         stop = pr->blocks == PROBE_BLOCKS || t1 - start > PROBE_BUDGET_NS;

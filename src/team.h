@@ -28,10 +28,12 @@ void elman_barrier_init(elman_barrier *b, int size);
 /* Returns when `size` threads have called it. */
 void elman_barrier_wait(elman_barrier *b);
 
-/* What one barrier between two threads costs on this machine now, in ns:
- * the median of blocks of barriers between the caller and a thread it
- * starts, within about 2 ms (a partner that loses its core makes it large,
- * as it would make a step's barrier). Infinity if no thread starts. */
+/* What one barrier between two threads costs on this machine now, in ns,
+ * with the exchange a split step makes across it (each thread writes two
+ * cache lines before it, the other reads them after it): the median of
+ * blocks of such steps between the caller and a thread it starts, within
+ * about 2 ms (a partner that loses its core makes it large, as it would
+ * make a step's barrier). Infinity if no thread starts. */
 double elman_barrier_cost_ns(void);
 
 /* How long an idle worker of a pool spins for the next call before it
@@ -50,9 +52,9 @@ void elman_pool_free(elman_pool *pool);
 /* Threads a call on the pool runs (its workers and the caller). */
 int elman_pool_threads(const elman_pool *pool);
 
-/* What a barrier between the caller and a worker of pool costs, in ns:
- * the median of blocks of barriers within about 2 ms. Infinity without a
- * worker. */
+/* What a barrier between the caller and a worker of pool costs, in ns,
+ * with a split step's exchange (as elman_barrier_cost_ns): the median of
+ * blocks of them within about 2 ms. Infinity without a worker. */
 double elman_pool_barrier_cost_ns(elman_pool *pool);
 
 /* Runs fn(arg, tid, nt) on nt threads, tid 0 on the caller's thread, and
