@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "elman_size.h"
 
 typedef struct run_state {
     elman_safetensors *st; /* the model file: safetensors */
@@ -67,10 +68,9 @@ static int run_chunked(run_state *s, const run_dims *d, size_t chunk)
     const size_t es = d->f64 ? sizeof(double) : sizeof(float);
     const size_t N = chunk < d->T ? chunk : d->T, B = d->B, T = d->T, I = d->I, DH = d->DH;
     size_t ws_size = elman_rnn_workspace_size(s->rnn, (int)B, (int)N);
-    if (ws_size == 0)
+    /* aligned_alloc wants a multiple of the alignment */
+    if (ws_size == 0 || !elman_round_up_size(ws_size, ELMAN_WORKSPACE_ALIGNMENT, &ws_size))
         return ELMAN_ERR_SIZE_OVERFLOW;
-    ws_size = (ws_size + ELMAN_WORKSPACE_ALIGNMENT - 1) / ELMAN_WORKSPACE_ALIGNMENT *
-              ELMAN_WORKSPACE_ALIGNMENT;
     s->ws = aligned_alloc(ELMAN_WORKSPACE_ALIGNMENT, ws_size);
     /* Batch-major X and Y are gathered and scattered per chunk (B*N*I and
      * B*N*DH are at most the sizes of X and Y); time-major ones are sliced. */

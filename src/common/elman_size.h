@@ -1,7 +1,7 @@
 /*
- * Size arithmetic shared by libelman and libelman_io. Header-only, never
- * installed, and free of any library's internals, so that both libraries
- * (and nothing else of either) may include it.
+ * Size arithmetic shared by libelman, libelman_io and the elman tool.
+ * Header-only, never installed, and free of any library's internals, so
+ * that all three (and nothing else of either library) may include it.
  */
 #ifndef ELMAN_SIZE_H
 #define ELMAN_SIZE_H
