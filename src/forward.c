@@ -250,7 +250,7 @@ enum { PROJ_BLOCK_ROWS = 256 };
  * halves of h_t across it, so a step must take SPLIT_STEP_BARRIERS such
  * barriers (measured for the model at creation: rnn->barrier_ns; on an
  * AMD Zen 4 the barrier alone read 41 ns, with two cache lines exchanged
- * 140, and a 64-column step of one sequence, ~170 ns, split on the first
+ * 119-158, and a 64-column step of one sequence, ~170 ns, split on the first
  * ran 1.4-4x slower at two threads than at one), estimated at STEP_MACS_PER_NS multiply-adds a
  * nanosecond (the AVX-512 kernel's rate on one core for a step of one
  * sequence with W_hh in L2, mid1: 65,536 in ~3 us; L1-resident steps run

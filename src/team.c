@@ -336,9 +336,12 @@ enum { PROBE_LINES = 2, PROBE_FLOATS = PROBE_LINES * 16 };
 typedef struct probe {
     elman_barrier bar;
     atomic_int stop; /* set by tid 0 before the barrier that ends a block */
-    /* each thread's half of a state: written before a barrier, read by
-     * the other thread after it, as a split step's h_t is */
-    _Alignas(64) float half[2][PROBE_FLOATS];
+    /* each thread's half of a state, in two generations as a step's
+     * h_{t-1} and h_t: at its step n a thread reads the other's half of
+     * generation (n - 1) % 2, written before the last barrier, and writes
+     * its own of generation n % 2, which the other reads only after the
+     * next barrier and overwrites only after the one after it */
+    _Alignas(64) float half[2][2][PROBE_FLOATS];
     double block_ns[PROBE_BLOCKS];
     int blocks;
 } probe;
@@ -346,20 +349,22 @@ typedef struct probe {
 static void probe_init(void *arg, int nt)
 {
     probe *pr = arg;
-    for (int t = 0; t < 2; t++)
-        for (int j = 0; j < PROBE_FLOATS; j++)
-            pr->half[t][j] = 0.0f;
+    for (int n = 0; n < 2; n++)
+        for (int t = 0; t < 2; t++)
+            for (int j = 0; j < PROBE_FLOATS; j++)
+                pr->half[n][t][j] = 0.0f;
     elman_barrier_init(&pr->bar, nt < 2 ? nt : 2);
     atomic_init(&pr->stop, 0);
     pr->blocks = 0;
 }
 
-/* A step of the probe: read the other thread's half (written before the
- * last barrier), write this thread's from it, meet at the barrier. */
-static void probe_step(probe *pr, int tid)
+/* Step n of the probe on thread tid: read the other thread's half
+ * (written before the last barrier), write this thread's from it, meet at
+ * the barrier. */
+static void probe_step(probe *pr, int tid, unsigned n)
 {
-    const volatile float *other = pr->half[1 - tid];
-    volatile float *mine = pr->half[tid];
+    const volatile float *other = pr->half[(n + 1) % 2][1 - tid];
+    volatile float *mine = pr->half[n % 2][tid];
     float s = 0.0f;
     for (int j = 0; j < PROBE_FLOATS; j += 16)
         s += other[j];
@@ -375,20 +380,22 @@ static void probe_run(void *arg, int tid, int nt)
         return;
     elman_barrier_wait(&pr->bar); /* both running */
     if (tid == 1) {
+        unsigned n = 0;
         do {
             for (int i = 0; i < PROBE_BLOCK; i++)
-                probe_step(pr, 1);
+                probe_step(pr, 1, n++);
             elman_barrier_wait(&pr->bar); /* tid 0 has decided */
         } while (!atomic_load(&pr->stop));
         return;
     }
     (void)nt;
     const double start = now_ns();
+    unsigned n = 0;
     int stop;
     do {
         const double t0 = now_ns();
         for (int i = 0; i < PROBE_BLOCK; i++)
-            probe_step(pr, 0);
+            probe_step(pr, 0, n++);
         const double t1 = now_ns();
         pr->block_ns[pr->blocks++] = (t1 - t0) / PROBE_BLOCK;
         stop = pr->blocks == PROBE_BLOCKS || t1 - start > PROBE_BUDGET_NS;
