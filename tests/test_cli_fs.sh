@@ -165,6 +165,10 @@ refused 1 "too long" "${RUN[@]}" --output "$name"
 # A model and an input large enough to run for a while (H=512, 26 MB of Y).
 if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
     /usr/bin/python3 "$(dirname "$0")/make_rnn_model.py" "$W/big" 16 512 1 200 64 >/dev/null
+    # what an uninterrupted run writes
+    "$ELMAN" run --weights "$W/big.safetensors" --input "$W/big.x.npy" \
+        --output "$W/big.y.npy" --hn "$W/big.hn.npy" 2>/dev/null ||
+        fail "the large model did not run"
     killed=0
     set -m # background jobs keep SIGINT (a non-interactive shell would ignore it)
     for sig in TERM INT HUP QUIT TERM INT HUP; do
@@ -179,11 +183,18 @@ if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
         wait "$pid"
         rc=$?
         runs=$((runs + 1))
+        # Killed: before the renames, nothing changed; once they began
+        # (the signal waits), every output is in place. Never some of each.
         if [[ $rc -eq $((128 + $(kill -l "$sig"))) ]]; then
             killed=$((killed + 1))
-            cmp -s "$W/s/y.npy" "$W/s/old.npy" && [[ ! -e $W/s/hn.npy ]] ||
-                fail "SIGTERM: the earlier Y was touched, or HN written"
-        elif [[ $rc -ne 0 ]]; then
+            if ! cmp -s "$W/s/y.npy" "$W/s/old.npy" || [[ -e $W/s/hn.npy ]]; then
+                cmp -s "$W/s/y.npy" "$W/big.y.npy" && cmp -s "$W/s/hn.npy" "$W/big.hn.npy" ||
+                    fail "SIG$sig: some outputs replaced and not others, or incomplete"
+            fi
+        elif [[ $rc -eq 0 ]]; then
+            cmp -s "$W/s/y.npy" "$W/big.y.npy" && cmp -s "$W/s/hn.npy" "$W/big.hn.npy" ||
+                fail "SIG$sig: the run ended before the signal with other outputs"
+        else
             fail "SIG$sig: exit $rc, not death by the signal"
         fi
         no_temporaries "SIG$sig"

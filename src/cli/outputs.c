@@ -10,7 +10,9 @@
  * renamed over. A signal that ends the process (SIGINT, SIGTERM, SIGHUP,
  * SIGQUIT, SIGPIPE, SIGXFSZ) removes the temporaries too, then kills the
  * process by the same signal: the names live in a fixed table that the
- * handler walks with unlink(), both async-signal-safe.
+ * handler walks with unlink(), both async-signal-safe. Once the renames
+ * have begun such a signal waits until every output is in place: the
+ * outputs are replaced all together or not at all.
  *
  * An existing output that is not a regular file (a character or block
  * device such as /dev/null, a FIFO) is opened and written in place: it is
@@ -461,27 +463,28 @@ int outputs_commit(cli_output *outs, size_t n)
             outputs_discard(outs, n);
             return EXIT_BAD_INPUT;
         }
+    /* The outputs are replaced together: the fatal signals wait from the
+     * first rename to the last (a signal between two of them, during a
+     * directory's fsync, left Y replaced and HN never written), then end
+     * the process with every output in place. */
+    sigset_t old;
+    block_signals(1, &old);
     for (size_t k = 0; k < n; k++) {
         cli_output *o = &outs[k];
         if (o->slot < 0)
             continue;
-        sigset_t old;
-        block_signals(1, &old);
-        const int ok = rename(temps[o->slot].name, o->dest) == 0;
-        const int saved = errno;
-        if (ok) {
-            temps[o->slot].live = 0;
-            o->slot = -1;
-        }
-        block_signals(0, &old);
-        if (!ok) {
-            print_error("%s: cannot write: %s", o->path, strerror(saved));
+        if (rename(temps[o->slot].name, o->dest) != 0) {
+            print_error("%s: cannot write: %s", o->path, strerror(errno));
             outputs_discard(outs, n);
+            block_signals(0, &old);
             return EXIT_BAD_INPUT;
         }
+        temps[o->slot].live = 0;
+        o->slot = -1;
         sync_directory(o->dest);
     }
     restore_handlers();
+    block_signals(0, &old);
     return 0;
 }
 
