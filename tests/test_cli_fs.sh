@@ -165,10 +165,12 @@ refused 1 "too long" "${RUN[@]}" --output "$name"
 # A model and an input large enough to run for a while (H=512, 26 MB of Y).
 if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
     /usr/bin/python3 "$(dirname "$0")/make_rnn_model.py" "$W/big" 16 512 1 200 64 >/dev/null
-    # what an uninterrupted run writes
+    # what an uninterrupted run writes, and how long it takes
+    t0=$(date +%s%N)
     "$ELMAN" run --weights "$W/big.safetensors" --input "$W/big.x.npy" \
         --output "$W/big.y.npy" --hn "$W/big.hn.npy" 2>/dev/null ||
         fail "the large model did not run"
+    run_ms=$((($(date +%s%N) - t0) / 1000000))
     killed=0
     set -m # background jobs keep SIGINT (a non-interactive shell would ignore it)
     for sig in TERM INT HUP QUIT TERM INT HUP; do
@@ -177,8 +179,10 @@ if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
         (cd "$W/s" && exec "$ELMAN" run --weights "$W/big.safetensors" --input "$W/big.x.npy" \
             --output y.npy --hn hn.npy 2>/dev/null) &
         pid=$!
-        # 50-250 ms: a quiet machine runs the whole of it in about 350 ms
-        sleep "$(printf '0.%02d' $((RANDOM % 21 + 5)))"
+        # 10-95% of an uninterrupted run (150-350 ms on the machines seen):
+        # the last ones land in the renames
+        ms=$((run_ms * (10 + RANDOM % 86) / 100))
+        sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
         kill -s "$sig" "$pid" 2>/dev/null
         wait "$pid"
         rc=$?
