@@ -249,10 +249,10 @@ enum { PROJ_BLOCK_ROWS = 256 };
  * saves about half a step and costs one barrier and the exchange of the
  * halves of h_t across it, so a step must take SPLIT_STEP_BARRIERS such
  * barriers (measured for the model at creation: rnn->barrier_ns; on an
- * AMD Zen 4 the barrier alone read 41 ns, with two cache lines exchanged
- * 119-158, and a 64-column step of one sequence, ~170 ns, split on the first
- * ran 1.4-4x slower at two threads than at one), estimated at STEP_MACS_PER_NS multiply-adds a
- * nanosecond (the AVX-512 kernel's rate on one core for a step of one
+ * AMD Zen 4 the barrier alone read 41 ns and with two cache lines
+ * exchanged 119-158 ns: split at the first, a 64-column step of one
+ * sequence, ~170 ns, ran 1.4-4x slower at two threads than at one),
+ * estimated at STEP_MACS_PER_NS multiply-adds a nanosecond (the AVX-512 kernel's rate on one core for a step of one
  * sequence with W_hh in L2, mid1: 65,536 in ~3 us; L1-resident steps run
  * faster, so the estimate errs towards not splitting). A machine where the
  * partner thread loses its core measures barriers of many microseconds and

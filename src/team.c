@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -328,11 +329,11 @@ int elman_team_run(elman_pool *pool, int nt, void (*init)(void *arg, int nt),
 }
 
 enum { PROBE_BLOCKS = 9, PROBE_BLOCK = 8, PROBE_BUDGET_NS = 2000000 };
+/* what each thread hands the other at a barrier: two cache lines */
+enum { PROBE_LINES = 2, PROBE_FLOATS = PROBE_LINES * 16 };
 
 /* The probe, a job of the pool on two threads: tid 1 meets tid 0 at the
  * barrier until tid 0 says stop. */
-enum { PROBE_LINES = 2, PROBE_FLOATS = PROBE_LINES * 16 };
-
 typedef struct probe {
     elman_barrier bar;
     atomic_int stop; /* set by tid 0 before the barrier that ends a block */
@@ -349,10 +350,7 @@ typedef struct probe {
 static void probe_init(void *arg, int nt)
 {
     probe *pr = arg;
-    for (int n = 0; n < 2; n++)
-        for (int t = 0; t < 2; t++)
-            for (int j = 0; j < PROBE_FLOATS; j++)
-                pr->half[n][t][j] = 0.0f;
+    memset(pr->half, 0, sizeof(pr->half));
     elman_barrier_init(&pr->bar, nt < 2 ? nt : 2);
     atomic_init(&pr->stop, 0);
     pr->blocks = 0;
