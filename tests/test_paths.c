@@ -149,6 +149,13 @@ static void check_split(const problem *p, int dtype, int det, int nt,
     }
 }
 
+/* Prints the case of check_threads_bitwise that failed, up to its threads. */
+static void print_case(const char *name, const problem *p, int dtype, int det, int nt)
+{
+    printf("%s %s %s %s, %d threads: ", name, dtype == ELMAN_FLOAT32 ? "float32" : "float64",
+           det ? "deterministic" : "default", p->lengths ? "lengths" : "no lengths", nt);
+}
+
 /* Every num_threads 1..8 against 1, in both dtypes and modes; returns the
  * number of (dtype, mode, nt) runs that were not bitwise those of one
  * thread, after printing each. */
@@ -179,24 +186,21 @@ static int check_threads_bitwise(const char *name, const problem *p)
                 /* The BLAS calls of the projection are the same blocks of
                  * rows whatever the thread count: what keeps the bits
                  * where the BLAS sums a row differently in products of
-                 * other sizes (OpenBLAS's Haswell kernels do; this
-                 * machine's may not, and the bits alone would not tell). */
+                 * other sizes (OpenBLAS's Haswell kernels do; its
+                 * Cooperlake dgemm did not, and the bits alone could not
+                 * tell). */
                 if (st.blas_calls != st1.blas_calls) {
-                    printf("%s %s %s %s, %d threads: %d BLAS calls, %d at 1 thread\n", name,
-                           dtype == ELMAN_FLOAT32 ? "float32" : "float64",
-                           det ? "deterministic" : "default",
-                           p->lengths ? "lengths" : "no lengths", nt, (int)st.blas_calls,
+                    print_case(name, p, dtype, det, nt);
+                    printf("%d BLAS calls, %d at 1 thread\n", (int)st.blas_calls,
                            (int)st1.blas_calls);
                     failures++;
                 }
                 const size_t d_out = count_differences(out, want_out, n_out, es);
                 const size_t d_hn = count_differences(hn, want_hn, n_hn, es);
                 if (d_out != 0 || d_hn != 0) {
-                    printf("%s %s %s %s, %d threads: %zu of %zu outputs, %zu of %zu h_n "
-                           "differ from 1 thread\n",
-                           name, dtype == ELMAN_FLOAT32 ? "float32" : "float64",
-                           det ? "deterministic" : "default",
-                           p->lengths ? "lengths" : "no lengths", nt, d_out, n_out, d_hn, n_hn);
+                    print_case(name, p, dtype, det, nt);
+                    printf("%zu of %zu outputs, %zu of %zu h_n differ from 1 thread\n", d_out,
+                           n_out, d_hn, n_hn);
                     failures++;
                 }
             }
