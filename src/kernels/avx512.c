@@ -249,6 +249,11 @@ static int next_tile(int r)
     return r % 6 == 0 || r % 6 >= 4 ? 6 : 4;
 }
 
+/* Bytes of W that a group of panels may take (gemm_avx512): a quarter of
+ * the smallest L2 of the processors with AVX-512 that this was measured
+ * on (1 MiB). */
+#define W_GROUP_BYTES ((size_t)256 * 1024)
+
 static void gemm_avx512(const elman_gemm_args *g)
 {
     const int n = g->n_rows;
@@ -256,13 +261,20 @@ static void gemm_avx512(const elman_gemm_args *g)
         rows1(g, 0);
         return;
     }
-    /* Two panels outer, rows inner: the panels (2 x K x 16 floats) stay in
-     * cache while every row passes over them. */
-    for (int p = g->panel_begin; p < g->panel_end; p += 2) {
-        const int np = g->panel_end - p >= 2 ? 2 : 1;
+    /* Groups of panels whose W (K x 16 floats a panel) fits in
+     * W_GROUP_BYTES, which stay in L2 while every tile of rows passes over
+     * them, two panels at a time: a tile's rows stay in L1 across the
+     * group. On a Zen 4 this ran the steps of `batch` 3-6% faster than two
+     * panels outer and rows inner (whose rows and panels overflowed L1),
+     * alternating in one process; `large` was no slower. */
+    const size_t fit = W_GROUP_BYTES / ((size_t)g->K * ELMAN_PANEL * sizeof(float));
+    const int group = fit > 2 ? (int)fit & ~1 : 2;
+    for (int p0 = g->panel_begin; p0 < g->panel_end; p0 += group) {
+        const int p1 = g->panel_end - p0 > group ? p0 + group : g->panel_end;
         for (int i = 0; i < n;) {
             const int mr = next_tile(n - i);
-            tile(g, i, mr, p, np);
+            for (int p = p0; p < p1; p += 2)
+                tile(g, i, mr, p, p1 - p >= 2 ? 2 : 1);
             i += mr;
         }
     }
