@@ -226,6 +226,32 @@ if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
     no_temporaries "SIGPIPE"
 fi
 
+# ---- a fatal signal between two renames: it waits for the last one ----
+# rename_signal.c, preloaded, raises the signal right after the first
+# rename succeeds: the tool must still put the other output in place, then
+# die of that signal. (The kills above reach the renames only by chance.)
+if [[ -n ${ELMAN_TEST_RENAME_PRELOAD:-} ]]; then
+    # ASan wants its runtime first in the list of libraries; the preloaded
+    # one comes before it.
+    asan_options=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+    for sig in INT TERM HUP QUIT PIPE XFSZ; do
+        setup
+        cp "$W/s/old.npy" "$W/s/y.npy"
+        runs=$((runs + 1))
+        (cd "$W/s" && ELMAN_TEST_RENAME_SIGNAL=$(kill -l "$sig") ASAN_OPTIONS=$asan_options \
+            LD_PRELOAD=$ELMAN_TEST_RENAME_PRELOAD exec "$ELMAN" "${RUN[@]}" \
+            --output y.npy --hn hn.npy 2>"$W/err")
+        rc=$?
+        [[ $rc -eq $((128 + $(kill -l "$sig"))) ]] ||
+            fail "SIG$sig between the renames: exit $rc, not death by it: $(cat "$W/err")"
+        "$CMP" "$W/s/y.npy" "$D/basic.y.npy" && "$CMP" "$W/s/hn.npy" "$D/basic.hn.npy" ||
+            fail "SIG$sig between the renames: the outputs are not all in place"
+        no_temporaries "SIG$sig between the renames"
+    done
+else
+    echo "test_cli_fs: no signal between the renames (ELMAN_TEST_RENAME_PRELOAD unset)"
+fi
+
 # ---- concurrent runs writing the same Y: nothing lost, the file whole ----
 setup
 for i in 1 2 3 4 5 6 7 8; do
