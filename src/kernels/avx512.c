@@ -72,18 +72,18 @@ ALWAYS_INLINE __m512 tanh16(__m512 x)
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), r, x);
 }
 
-/* Clip and activation of 16 values; tanh and relu vectorized, the rest
- * through the scalar functions of activation.h. */
-ALWAYS_INLINE __m512 activate16(const elman_act *a, __m512 v)
+/* Whether the clip and activation a are computed in vector registers
+ * (activate16_vector), with no call. */
+ALWAYS_INLINE int vector_activation(const elman_act *a)
+{
+    return a->act == ELMAN_TANH || a->act == ELMAN_RELU || a->act == ELMAN_ACT_NONE;
+}
+
+/* Clip and activation of 16 values, for an activation that
+ * vector_activation() accepts. */
+ALWAYS_INLINE __m512 activate16_vector(const elman_act *a, __m512 v)
 {
     const int act = a->act;
-    if (act != ELMAN_TANH && act != ELMAN_RELU && act != ELMAN_ACT_NONE) {
-        float tmp[16];
-        _mm512_storeu_ps(tmp, v);
-        for (int i = 0; i < 16; i++)
-            tmp[i] = elman_activate_f(a, tmp[i]);
-        return _mm512_loadu_ps(tmp);
-    }
     if (a->clip > 0) {
         const __m512 c = _mm512_set1_ps((float)a->clip);
         /* max/min return their second operand for NaN: NaN stays */
@@ -97,6 +97,19 @@ ALWAYS_INLINE __m512 activate16(const elman_act *a, __m512 v)
     return v;
 }
 
+/* Clip and activation of 16 values; tanh and relu vectorized, the rest
+ * through the scalar functions of activation.h. */
+ALWAYS_INLINE __m512 activate16(const elman_act *a, __m512 v)
+{
+    if (vector_activation(a))
+        return activate16_vector(a, v);
+    float tmp[16];
+    _mm512_storeu_ps(tmp, v);
+    for (int i = 0; i < 16; i++)
+        tmp[i] = elman_activate_f(a, tmp[i]);
+    return _mm512_loadu_ps(tmp);
+}
+
 static void tanh_avx512(float *v, size_t n)
 {
     size_t i = 0;
@@ -108,8 +121,9 @@ static void tanh_avx512(float *v, size_t n)
     }
 }
 
-/* The epilogue of panel p of row i: v holds its 16 sums. */
-ALWAYS_INLINE void finish16(const elman_gemm_args *g, int i, int p, __m512 v)
+/* The epilogue of panel p of row i: v holds its 16 sums. VECTOR: the
+ * activation is one of vector_activation()'s, so no call is made. */
+ALWAYS_INLINE void finish16(const elman_gemm_args *g, int i, int p, __m512 v, const int VECTOR)
 {
     const int j = p * ELMAN_PANEL, valid = g->N - j;
     const __mmask16 m = valid >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << valid) - 1u);
@@ -117,7 +131,8 @@ ALWAYS_INLINE void finish16(const elman_gemm_args *g, int i, int p, __m512 v)
         v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, g->add[i] + j));
     if (g->bias != NULL)
         v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, g->bias + j));
-    _mm512_mask_storeu_ps(g->out[i] + j, m, activate16(g->act, v));
+    v = VECTOR ? activate16_vector(g->act, v) : activate16(g->act, v);
+    _mm512_mask_storeu_ps(g->out[i] + j, m, v);
 }
 
 /* MR rows from i0, NP panels from p: 2*MR*NP accumulators acc (the even
@@ -174,10 +189,20 @@ UNROLL(8)
                 ACC(r, q, 0) = _mm512_fmadd_ps(
                     a0, _mm512_loadu_ps(w + q * stride + k * ks), ACC(r, q, 0));
         }
-    /* The sums go through memory to the epilogue: the scalar activations
-     * are calls, which clobber every vector register, and with the
-     * accumulators live across them the compiler kept one in memory inside
-     * the k loop. */
+    /* tanh, relu or none: the sums go from registers to the epilogue,
+     * unrolled. */
+    if (vector_activation(g->act)) {
+UNROLL(6)
+        for (int r = 0; r < MR; r++)
+UNROLL(8)
+            for (int q = 0; q < NP; q++)
+                finish16(g, i0 + r, p + q, _mm512_add_ps(ACC(r, q, 0), ACC(r, q, 1)), 1);
+        return;
+    }
+    /* The other activations: the sums go through memory to the epilogue.
+     * The scalar activations are calls, which clobber every vector
+     * register, and with the accumulators live across them the compiler
+     * kept one in memory inside the k loop. */
     __m512 sum[6 * 8];
 UNROLL(6)
     for (int r = 0; r < MR; r++)
@@ -186,7 +211,7 @@ UNROLL(8)
             sum[r * NP + q] = _mm512_add_ps(ACC(r, q, 0), ACC(r, q, 1));
     for (int r = 0; r < MR; r++)
         for (int q = 0; q < NP; q++)
-            finish16(g, i0 + r, p + q, sum[r * NP + q]);
+            finish16(g, i0 + r, p + q, sum[r * NP + q], 0);
 }
 #undef ACC
 
