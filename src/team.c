@@ -345,6 +345,9 @@ typedef struct probe {
     _Alignas(64) float half[2][2][PROBE_FLOATS];
     double block_ns[PROBE_BLOCKS];
     int blocks;
+    /* per thread, written by that thread only: steps made, and steps whose
+     * read of the other's half did not find what it wrote the step before */
+    unsigned steps[2], stale[2];
 } probe;
 
 static void probe_init(void *arg, int nt)
@@ -354,20 +357,39 @@ static void probe_init(void *arg, int nt)
     elman_barrier_init(&pr->bar, nt < 2 ? nt : 2);
     atomic_init(&pr->stop, 0);
     pr->blocks = 0;
+    memset(pr->steps, 0, sizeof(pr->steps));
+    memset(pr->stale, 0, sizeof(pr->stale));
+}
+
+/* What thread tid writes into every float of its half at step n: the
+ * other thread can tell a step's and a thread's values from another's
+ * (0, before any step, is what the halves start as). */
+static float probe_value(int tid, unsigned n)
+{
+    return (float)(2 * (n + 1) + (unsigned)tid);
 }
 
 /* Step n of the probe on thread tid: read the other thread's half
- * (written before the last barrier), write this thread's from it, meet at
- * the barrier. */
+ * (written before the last barrier: it must hold the other's values of
+ * step n - 1), write this thread's, meet at the barrier. */
 static void probe_step(probe *pr, int tid, unsigned n)
 {
     const volatile float *other = pr->half[(n + 1) % 2][1 - tid];
     volatile float *mine = pr->half[n % 2][tid];
-    float s = 0.0f;
-    for (int j = 0; j < PROBE_FLOATS; j += 16)
-        s += other[j];
+    const float expect = n == 0 ? 0.0f : probe_value(1 - tid, n - 1);
+    float got = 0.0f; /* one float of each of the other's lines */
+    int stale = 0;
+    for (int j = 0; j < PROBE_FLOATS; j += 16) {
+        got = other[j];
+        stale |= got != expect;
+    }
+    /* written from what was read, as h_t is from h_{t-1}: a thread that
+     * read nothing, or the wrong lines, hands the other wrong values */
+    const float v = probe_value(tid, n) + (got - expect);
     for (int j = 0; j < PROBE_FLOATS; j++)
-        mine[j] = s + (float)j;
+        mine[j] = v;
+    pr->steps[tid]++;
+    pr->stale[tid] += (unsigned)stale;
     elman_barrier_wait(&pr->bar);
 }
 
@@ -408,10 +430,12 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double elman_pool_barrier_cost_ns(elman_pool *pool)
+int elman_pool_probe(elman_pool *pool, elman_probe_report *report)
 {
+    report->ns = INFINITY;
+    report->steps = report->stale = 0;
     if (elman_pool_threads(pool) < 2 || !pool_acquire(pool, 2))
-        return INFINITY;
+        return 0;
     probe pr;
     probe_init(&pr, 2);
     pool_publish(pool, probe_run, &pr, 2);
@@ -419,7 +443,17 @@ double elman_pool_barrier_cost_ns(elman_pool *pool)
     pool_wait_done(pool);
     atomic_store(&pool->busy, 0);
     qsort(pr.block_ns, (size_t)pr.blocks, sizeof(double), cmp_double);
-    return pr.block_ns[pr.blocks / 2];
+    report->ns = pr.block_ns[pr.blocks / 2];
+    report->steps = pr.steps[0] < pr.steps[1] ? pr.steps[0] : pr.steps[1];
+    report->stale = pr.stale[0] + pr.stale[1];
+    return 1;
+}
+
+double elman_pool_barrier_cost_ns(elman_pool *pool)
+{
+    elman_probe_report report;
+    elman_pool_probe(pool, &report);
+    return report.ns;
 }
 
 double elman_barrier_cost_ns(void)

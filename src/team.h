@@ -57,6 +57,20 @@ int elman_pool_threads(const elman_pool *pool);
  * blocks of them within about 2 ms. Infinity without a worker. */
 double elman_pool_barrier_cost_ns(elman_pool *pool);
 
+/* What the probe of elman_pool_barrier_cost_ns() did. */
+typedef struct elman_probe_report {
+    double ns;      /* its result (infinity: no probe ran) */
+    unsigned steps; /* steps each thread made: at each it read the other's
+                       half of the state, wrote its own, met the barrier */
+    unsigned stale; /* steps, of both threads, whose read did not find the
+                       other's writes of the step before: 0 unless the
+                       exchange is broken */
+} elman_probe_report;
+
+/* elman_pool_barrier_cost_ns() with its report. Returns 0 (and report's
+ * ns infinity, steps 0) if pool has no worker or is busy, else 1. */
+int elman_pool_probe(elman_pool *pool, elman_probe_report *report);
+
 /* Runs fn(arg, tid, nt) on nt threads, tid 0 on the caller's thread, and
  * returns when all have returned; nt is capped at ELMAN_TEAM_MAX_THREADS.
  * The threads are pool's when it has enough and is free, else started for
