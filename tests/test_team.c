@@ -9,10 +9,20 @@
  * - Its cost is finite and positive, and elman_pool_barrier_cost_ns()
  *   returns a cost of the same kind.
  * - Without a worker (no pool, or a pool of one thread) no probe runs:
- *   infinity, no step. */
+ *   infinity, no step.
+ * - An idle worker sleeps: once a job is done it spins for about
+ *   ELMAN_POOL_SPIN_US (the header: "about 200 microseconds"), then takes
+ *   next to no CPU until the next job (its time on a CPU, from
+ *   /proc/self/task/<tid>/schedstat, Linux), which wakes it. */
+#define _GNU_SOURCE /* gettid */
 #include "cmocka_wrap.h"
 
+#include <dirent.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "team.h"
 
@@ -48,11 +58,81 @@ static void test_no_probe_without_worker(void **state)
     assert_null(elman_pool_create(1));
 }
 
+/* The one thread of this process other than the caller (a pool's worker),
+ * or -1 (no /proc, or not exactly one). */
+static long other_thread(void)
+{
+    DIR *dir = opendir("/proc/self/task");
+    if (dir == NULL)
+        return -1;
+    long found = -1;
+    int others = 0;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        const long tid = strtol(e->d_name, NULL, 10);
+        if (tid > 0 && tid != (long)gettid()) {
+            found = tid;
+            others++;
+        }
+    }
+    closedir(dir);
+    return others == 1 ? found : -1;
+}
+
+/* Nanoseconds thread tid of this process has run on a CPU, or -1. */
+static double cpu_ns(long tid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/task/%ld/schedstat", tid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    double ns = -1;
+    if (fscanf(f, "%lf", &ns) != 1)
+        ns = -1;
+    fclose(f);
+    return ns;
+}
+
+static void sleep_ms(int ms)
+{
+    const struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+enum { SETTLE_MS = 20, IDLE_MS = 300, IDLE_CPU_MS = 30 };
+
+static void test_idle_worker_sleeps(void **state)
+{
+    (void)state;
+    elman_pool *pool = elman_pool_create(2);
+    if (pool == NULL)
+        skip();
+    const long worker = other_thread();
+    if (worker < 0 || cpu_ns(worker) < 0) {
+        elman_pool_free(pool);
+        skip(); /* no /proc/self/task/<tid>/schedstat here */
+    }
+    elman_probe_report r;
+    assert_int_equal(elman_pool_probe(pool, &r), 1);
+    /* SETTLE_MS is 100 times ELMAN_POOL_SPIN_US: the spin is over */
+    sleep_ms(SETTLE_MS);
+    const double before = cpu_ns(worker);
+    sleep_ms(IDLE_MS);
+    const double idle_ms = (cpu_ns(worker) - before) / 1e6;
+    if (idle_ms > IDLE_CPU_MS)
+        fail_msg("an idle worker ran %.1f ms of %d (it should sleep)", idle_ms, IDLE_MS);
+    /* asleep, it still wakes for the next job */
+    assert_int_equal(elman_pool_probe(pool, &r), 1);
+    assert_true(r.steps >= MIN_STEPS && r.stale == 0);
+    elman_pool_free(pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_probe_exchanges_state),
         cmocka_unit_test(test_no_probe_without_worker),
+        cmocka_unit_test(test_idle_worker_sleeps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
