@@ -292,16 +292,44 @@ static void test_num_threads_cap(void **state)
 static int kernel_paths(const char *names[2])
 {
     names[0] = elman_kernels_portable.name;
-    const char *saved = getenv("ELMAN_KERNELS");
+    char saved[64] = "";
+    const char *env = getenv("ELMAN_KERNELS");
+    if (env != NULL)
+        snprintf(saved, sizeof(saved), "%s", env);
     unsetenv("ELMAN_KERNELS");
     names[1] = elman_select_kernels()->name;
-    if (saved != NULL)
-        setenv("ELMAN_KERNELS", saved, 1);
-#ifdef ELMAN_HAVE_AVX2_KERNELS
-    /* a CPU with AVX2 and FMA gets SIMD kernels by default */
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        assert_string_not_equal(names[1], names[0]);
+    /* The default is the registry's first path this CPU runs (best first),
+     * and an x86-64 CPU with AVX2 and FMA gets SIMD kernels when they are
+     * built. */
+    int n_paths;
+    const elman_kernel_path *paths = elman_kernel_paths(&n_paths);
+    int first = 0;
+    while (!paths[first].supported())
+        first++;
+    assert_string_equal(names[1], paths[first].name);
+    for (int i = 0; i < n_paths; i++) {
+        const int simd = strcmp(paths[i].name, "avx2") == 0 ||
+                         strcmp(paths[i].name, "avx512") == 0;
+        /* README: only the AVX-512 path keeps the projection off BLAS. */
+        assert_int_equal(paths[i].project_faster, strcmp(paths[i].name, "avx512") == 0);
+#if defined(__x86_64__)
+        if (simd && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+            assert_string_not_equal(names[1], names[0]);
+#else
+        (void)simd;
 #endif
+    }
+    /* A name unknown, or not runnable here, is ignored. */
+    setenv("ELMAN_KERNELS", "no-such-kernels", 1);
+    assert_string_equal(elman_select_kernels()->name, paths[first].name);
+    for (int i = 0; i < n_paths; i++)
+        if (!paths[i].supported()) {
+            setenv("ELMAN_KERNELS", paths[i].name, 1);
+            assert_string_equal(elman_select_kernels()->name, paths[first].name);
+        }
+    unsetenv("ELMAN_KERNELS");
+    if (env != NULL)
+        setenv("ELMAN_KERNELS", saved, 1);
     if (strcmp(names[1], names[0]) == 0) {
         printf("this CPU runs the portable kernels only\n");
         return 1;
