@@ -8,11 +8,18 @@
 # runs the installed tool (<prefix>/bin/elman) with no LD_LIBRARY_PATH: it
 # must find the prefix's libraries through its RUNPATH ($ORIGIN/../lib...).
 #
-# Usage: tests/consumer/run.sh <elman build directory> <scratch directory>
+# Checks the files README.md says an install holds, and, given the kind
+# (shared or static) the build directory was configured for, that the
+# install is of that kind. consumer_io uses elman_io through
+# find_package(elman COMPONENTS elman_io) and through elman_io.pc. The
+# embedded build must install nothing.
+#
+# Usage: tests/consumer/run.sh <elman build directory> <scratch directory> [shared|static]
 set -eu
 
 build=$1
 work=$2
+want_kind=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 
 rm -rf "$work"
@@ -27,7 +34,34 @@ export PKG_CONFIG_PATH
 libdir=$(pkg-config --variable=libdir elman)
 if [ -e "$libdir/libelman.so" ]; then kind=shared; else kind=static; fi
 echo "== consumers against the $kind elman staged in $prefix"
+if [ -n "$want_kind" ] && [ "$kind" != "$want_kind" ]; then
+    echo "FAIL: $build installed a $kind elman, expected $want_kind"
+    exit 1
+fi
+
+# What README.md's "Install and use it" says an install holds.
+must_have() {
+    for f in "$@"; do
+        [ -e "$prefix/$f" ] || { echo "FAIL: the install has no $f"; exit 1; }
+    done
+}
+rel_libdir=${libdir#"$prefix"/}
+must_have include/elman.h include/elman_io.h "$rel_libdir/pkgconfig/elman_io.pc" \
+    "$rel_libdir/cmake/elman/elmanConfig.cmake" "$rel_libdir/cmake/elman/elmanConfigVersion.cmake"
+if [ "$kind" = shared ]; then
+    must_have "$rel_libdir/libelman.so.1" "$rel_libdir/libelman_io.so.1" "$rel_libdir/libelman_io.so"
+else
+    must_have "$rel_libdir/libelman.a" "$rel_libdir/libelman_io.a"
+fi
+if [ -x "$prefix/bin/elman" ]; then
+    must_have bin/elman-export share/elman/python/export_pytorch.py
+    [ -x "$prefix/bin/elman-export" ] || { echo "FAIL: bin/elman-export is not executable"; exit 1; }
+    if grep -q '^ELMAN_HELP2MAN:FILEPATH=/' "$build/CMakeCache.txt"; then
+        must_have share/man/man1/elman.1 share/man/man1/elman-export.1
+    fi
+fi
 pkg-config --validate elman
+pkg-config --validate elman_io
 echo "pkg-config --cflags --libs elman: $(pkg-config --cflags --libs elman)"
 echo "pkg-config --static --libs elman: $(pkg-config --static --libs elman)"
 
@@ -52,6 +86,7 @@ cmake -S "$here/find_package" -B "$work/find_package" -DCMAKE_PREFIX_PATH="$pref
 cmake --build "$work/find_package"
 check_linkage "$work/find_package/consumer"
 "$work/find_package/consumer"
+"$work/find_package/consumer_io" "$work"
 
 echo "-- pkg-config"
 mkdir -p "$work/pkg_config"
@@ -59,6 +94,7 @@ if [ "$kind" = static ]; then static=1; else static=0; fi
 (cd "$work/pkg_config" && make -f "$here/pkg_config/Makefile" STATIC=$static)
 check_linkage "$work/pkg_config/consumer" "$libdir"
 LD_LIBRARY_PATH=$libdir "$work/pkg_config/consumer"
+LD_LIBRARY_PATH=$libdir "$work/pkg_config/consumer_io" "$work"
 
 if [ -x "$prefix/bin/elman" ]; then
     echo "-- the installed elman tool"
@@ -91,4 +127,12 @@ for dir in tests examples bench; do
     fi
 done
 "$work/add_subdirectory/consumer"
+# Embedded, install rules are off: installing the embedding project (which
+# has none of its own) installs nothing.
+cmake --install "$work/add_subdirectory" --prefix "$work/embedded-prefix" >/dev/null
+if [ -n "$(find "$work/embedded-prefix" -type f 2>/dev/null)" ]; then
+    echo "FAIL: the embedded elman installed files:"
+    find "$work/embedded-prefix" -type f
+    exit 1
+fi
 echo "== consumers passed ($kind)"

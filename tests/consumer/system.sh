@@ -22,9 +22,11 @@ cmake --build "$work/find_package"
 ldd "$work/find_package/consumer" | grep -Eq "libelman\.so\.1 => /(usr/)?lib/" ||
     { echo "FAIL: find_package consumer does not load the system libelman.so.1"; exit 1; }
 "$work/find_package/consumer"
+"$work/find_package/consumer_io" "$work"
 mkdir -p "$work/pkg_config"
 (cd "$work/pkg_config" && make -f "$here/pkg_config/Makefile")
 "$work/pkg_config/consumer"
+"$work/pkg_config/consumer_io" "$work"
 
 echo "== the tools from PATH"
 elman_bin=$(command -v elman)
