@@ -252,6 +252,74 @@ else
     echo "test_cli_fs: no signal between the renames (ELMAN_TEST_RENAME_PRELOAD unset)"
 fi
 
+# ---- synced, then renamed; OpenBLAS kept to one thread ----
+# cli_trace.c, preloaded, records each process image's start (with
+# OPENBLAS_NUM_THREADS), each fsync with its file, and each rename with the
+# process's thread count then.
+if [[ -n ${ELMAN_TEST_TRACE_PRELOAD:-} ]]; then
+    asan_options=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+    # traced ENV... -- ARGS...: runs elman in $W/s under the trace, with ENV.
+    traced() {
+        local envs=()
+        while [[ $1 != -- ]]; do envs+=("$1"); shift; done
+        shift
+        rm -f "$W/trace"
+        runs=$((runs + 1))
+        # (timeout is not traced: only the tool has the preload)
+        (cd "$W/s" && timeout 20 env -u OPENBLAS_NUM_THREADS "${envs[@]}" \
+            ELMAN_TEST_TRACE="$W/trace" ASAN_OPTIONS=$asan_options \
+            LD_PRELOAD="$ELMAN_TEST_TRACE_PRELOAD" "$ELMAN" "$@" >"$W/out" 2>"$W/err")
+    }
+    for blas in unset 1 2; do
+        setup
+        envs=()
+        [[ $blas != unset ]] && envs=(OPENBLAS_NUM_THREADS=$blas)
+        traced "${envs[@]}" -- "${RUN[@]}" --output y.npy --hn hn.npy --threads 1 ||
+            fail "traced run (OPENBLAS_NUM_THREADS $blas): exit $? ($(cat "$W/err"))"
+        "$CMP" "$W/s/y.npy" "$D/basic.y.npy" || fail "traced run: Y differs"
+        no_temporaries "traced run"
+        # One start when OPENBLAS_NUM_THREADS is already 1; else two: the
+        # tool starts itself again once, with it set to 1.
+        starts=$(grep -c '^start ' "$W/trace")
+        if [[ $blas == 1 ]]; then
+            [[ $starts -eq 1 ]] || fail "OPENBLAS_NUM_THREADS=1: the tool started $starts times, not once"
+        else
+            [[ $starts -eq 2 ]] || fail "OPENBLAS_NUM_THREADS $blas: the tool started $starts times, not twice"
+            [[ $(grep '^start ' "$W/trace" | tail -n 1) == "start OPENBLAS_NUM_THREADS=1 ELMAN_CLI_EXEC=1" ]] ||
+                fail "OPENBLAS_NUM_THREADS $blas: started again without OPENBLAS_NUM_THREADS=1: $(cat "$W/trace")"
+        fi
+        # Y and HN each: its temporary synced, then renamed into place (by
+        # one thread: OpenBLAS's pool is one thread, --threads 1 starts
+        # none), then its directory synced.
+        [[ $(grep -c '^rename ' "$W/trace") -eq 2 ]] || fail "not two renames: $(cat "$W/trace")"
+        for out in y.npy hn.npy; do
+            line=$(grep -n "^rename [^ ]*/\.elman-[^ ]* [^ ]*$out threads=" "$W/trace" | head -n 1)
+            [[ -n $line ]] || { fail "$out: not renamed from a .elman- temporary: $(cat "$W/trace")"; continue; }
+            n=${line%%:*}
+            read -r _ temp _ threads <<<"${line#*:}"
+            [[ $threads == threads=1 ]] ||
+                fail "OPENBLAS_NUM_THREADS $blas: $threads at the rename of $out, not 1"
+            head -n "$n" "$W/trace" | grep -qxF "fsync $(realpath -m "$W/s/$(basename "$temp")")" ||
+                fail "$out: its temporary $temp was not synced before the rename: $(cat "$W/trace")"
+            sed -n "$((n + 1))p" "$W/trace" | grep -qxF "fsync $(realpath "$W/s")" ||
+                fail "$out: the directory was not synced after the rename: $(cat "$W/trace")"
+        done
+    done
+    # A sync that fails (EIO): a write error, one line, the old Y untouched.
+    setup
+    cp "$W/s/old.npy" "$W/s/y.npy"
+    before=$(snapshot)
+    if traced ELMAN_TEST_FSYNC_ERRNO=5 -- "${RUN[@]}" --output y.npy --hn hn.npy; then
+        fail "a failing fsync: the tool succeeded"
+    fi
+    [[ $(wc -l <"$W/err") -eq 1 ]] && grep -q 'y.npy: cannot write: Input/output error' "$W/err" ||
+        fail "a failing fsync: stderr '$(cat "$W/err")'"
+    [[ $(snapshot) == "$before" ]] || fail "a failing fsync: the directory changed"
+    grep -q '^rename ' "$W/trace" && fail "a failing fsync: an output was renamed into place"
+else
+    echo "test_cli_fs: not traced (ELMAN_TEST_TRACE_PRELOAD unset)"
+fi
+
 # ---- concurrent runs writing the same Y: nothing lost, the file whole ----
 setup
 for i in 1 2 3 4 5 6 7 8; do
