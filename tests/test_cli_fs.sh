@@ -106,6 +106,20 @@ refused 1 "name the same file" "${RUN[@]}" --output old.npy --hn oldlink.npy
 ln -s sub "$W/s/sublink"
 refused 1 "name the same file" "${RUN[@]}" --output sub/y.npy --hn sublink/y.npy
 
+# ---- the aliases are refused before anything is read or computed ----
+# With a model and an X that are not files of their formats at all, the
+# refusal must still be the alias's: nothing was read before it.
+setup
+printf 'not a model\n' >"$W/s/bad.safetensors"
+printf 'not an array\n' >"$W/s/bad.npy"
+BAD=(run --weights bad.safetensors --input bad.npy)
+refused 1 "--output names the --input file" "${BAD[@]}" --output bad.npy
+refused 1 "--output names the --weights file" "${BAD[@]}" --output ./bad.safetensors
+refused 1 "--hn and --output (y.npy) name the same file" "${BAD[@]}" --output y.npy --hn ./y.npy
+refused 1 "nodir/hn.npy: cannot create a file there" "${BAD[@]}" --output y.npy --hn nodir/hn.npy
+# and the same files with no alias are refused for what they are
+refused 1 "bad.safetensors" "${BAD[@]}" --output y.npy
+
 # ---- a write through a link replaces the file it names, not the link ----
 setup
 ln -s old.npy "$W/s/oldlink.npy"
