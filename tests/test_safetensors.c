@@ -2,6 +2,7 @@
  * a battery of malformed files, each with its exact error code. */
 #include "cmocka_wrap.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,6 +334,130 @@ static void test_hostile_names_are_escaped(void **state)
     it_free(&b);
 }
 
+
+/* The safetensors name and size of every dtype, in the enum's fixed
+ * numbering; "?" and 0 for any other value. */
+static void test_dtype_names_and_sizes(void **state)
+{
+    (void)state;
+    static const struct {
+        int dtype;
+        const char *name;
+        size_t size;
+    } known[] = {
+        {ELMAN_DTYPE_F32, "F32", 4},         {ELMAN_DTYPE_F64, "F64", 8},
+        {ELMAN_DTYPE_F16, "F16", 2},         {ELMAN_DTYPE_BF16, "BF16", 2},
+        {ELMAN_DTYPE_I32, "I32", 4},         {ELMAN_DTYPE_I64, "I64", 8},
+        {ELMAN_DTYPE_I16, "I16", 2},         {ELMAN_DTYPE_I8, "I8", 1},
+        {ELMAN_DTYPE_U8, "U8", 1},           {ELMAN_DTYPE_U16, "U16", 2},
+        {ELMAN_DTYPE_U32, "U32", 4},         {ELMAN_DTYPE_U64, "U64", 8},
+        {ELMAN_DTYPE_BOOL, "BOOL", 1},       {ELMAN_DTYPE_F8_E4M3, "F8_E4M3", 1},
+        {ELMAN_DTYPE_F8_E5M2, "F8_E5M2", 1},
+    };
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        assert_int_equal(known[i].dtype, (int)i); /* the numbers are fixed */
+        assert_string_equal(elman_dtype_name(known[i].dtype), known[i].name);
+        assert_int_equal(elman_dtype_size(known[i].dtype), known[i].size);
+    }
+    const char *f32 = elman_dtype_name(ELMAN_DTYPE_F32);
+    assert_ptr_equal(elman_dtype_name(ELMAN_DTYPE_F32), f32); /* static */
+    static const int unknown[] = {-1, 15, 99, INT_MAX, INT_MIN};
+    for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        assert_string_equal(elman_dtype_name(unknown[i]), "?");
+        assert_int_equal(elman_dtype_size(unknown[i]), 0);
+    }
+}
+
+/* "data may be NULL when size is 0": an empty file, not a NULL argument. */
+static void test_parse_null_empty(void **state)
+{
+    (void)state;
+    elman_safetensors *st = (elman_safetensors *)1;
+    char err[ELMAN_IO_ERROR_SIZE] = "";
+    assert_int_equal(elman_safetensors_parse(NULL, 0, &st, err, sizeof(err)), ELMAN_ERR_FORMAT);
+    assert_null(st);
+    assert_non_null(strstr(err, "too short"));
+}
+
+/* The cap on the header length is 100 MB (100,000,000 bytes): a length at
+ * the cap passes it, and is refused only because the file is shorter; one
+ * byte more is refused by the cap. From memory and from a file. */
+static void test_header_length_cap(void **state)
+{
+    (void)state;
+    const char *dir = it_tempdir(0);
+    char path[512], err[ELMAN_IO_ERROR_SIZE];
+    snprintf(path, sizeof(path), "%s/cap.safetensors", dir);
+    static const struct {
+        size_t hlen;
+        const char *says, *not_says;
+    } cases[] = {{100000000, "exceeds", "absurd"}, {100000001, "absurd", "exceeds"}};
+    for (size_t i = 0; i < 2; i++) {
+        it_buf b = it_safetensors("{}", cases[i].hlen, NULL, 0);
+        it_write_file(path, &b);
+        for (int from_file = 0; from_file <= 1; from_file++) {
+            elman_safetensors *st = (elman_safetensors *)1;
+            int rc = from_file ? elman_safetensors_read(path, &st, err, sizeof(err))
+                               : elman_safetensors_parse(b.data, b.size, &st, err, sizeof(err));
+            if (rc != ELMAN_ERR_FORMAT || st != NULL || strstr(err, cases[i].says) == NULL ||
+                strstr(err, cases[i].not_says) != NULL) {
+                print_error("header length %zu (%s): got %d \"%s\", expected "
+                            "ELMAN_ERR_FORMAT saying '%s'\n",
+                            cases[i].hlen, from_file ? "file" : "memory", rc, err,
+                            cases[i].says);
+                fail();
+            }
+        }
+        it_free(&b);
+    }
+    it_rmdir(dir);
+}
+
+/* Tensors are listed in the order of their names (bytewise), whatever the
+ * order of the header and of the data; metadata entries sorted by key. */
+static void test_tensor_and_metadata_order(void **state)
+{
+    (void)state;
+    static const char hdr[] =
+        "{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+        "\"\xc3\xa9\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[20,24]},"
+        "\"a.b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]},"
+        "\"__metadata__\":{\"z\":\"1\",\"a\":\"2\",\"M\":\"3\",\"_\":\"4\"},"
+        "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[16,20]},"
+        "\"B\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]},"
+        "\"_\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[12,16]}}";
+    static const char *const names[] = {"B", "_", "a", "a.b", "b", "\xc3\xa9"};
+    static const char *const keys[] = {"M", "_", "a", "z"}, *const values[] = {"3", "4", "2", "1"};
+    it_buf b = it_safetensors(hdr, (size_t)-1, NULL, 24);
+    const char *dir = it_tempdir(0);
+    char path[512], err[ELMAN_IO_ERROR_SIZE];
+    snprintf(path, sizeof(path), "%s/order.safetensors", dir);
+    it_write_file(path, &b);
+    for (int from_file = 0; from_file <= 1; from_file++) {
+        elman_safetensors *st;
+        assert_int_equal(from_file ? elman_safetensors_read(path, &st, err, sizeof(err))
+                                   : parse(&b, &st, err, sizeof(err)),
+                         ELMAN_OK);
+        assert_int_equal(elman_safetensors_count(st), 6);
+        for (size_t i = 0; i < 6; i++) {
+            assert_string_equal(elman_safetensors_tensor(st, i)->name, names[i]);
+            assert_ptr_equal(elman_safetensors_find(st, names[i]), elman_safetensors_tensor(st, i));
+        }
+        assert_int_equal(elman_safetensors_metadata_count(st), 4);
+        for (size_t i = 0; i < 4; i++) {
+            const char *k, *v;
+            assert_int_equal(elman_safetensors_metadata_entry(st, i, &k, &v), ELMAN_OK);
+            assert_string_equal(k, keys[i]);
+            assert_string_equal(v, values[i]);
+            assert_ptr_equal(elman_safetensors_metadata(st, keys[i]), v);
+        }
+        elman_safetensors_free(st);
+    }
+    it_free(&b);
+    it_rmdir(dir);
+}
+
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +468,10 @@ int main(void)
         cmocka_unit_test(test_unicode_names),
         cmocka_unit_test(test_short_files),
         cmocka_unit_test(test_hostile_names_are_escaped),
+        cmocka_unit_test(test_dtype_names_and_sizes),
+        cmocka_unit_test(test_parse_null_empty),
+        cmocka_unit_test(test_header_length_cap),
+        cmocka_unit_test(test_tensor_and_metadata_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
