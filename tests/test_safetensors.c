@@ -2,6 +2,7 @@
  * a battery of malformed files, each with its exact error code. */
 #include "cmocka_wrap.h"
 
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -457,6 +458,212 @@ static void test_tensor_and_metadata_order(void **state)
     it_rmdir(dir);
 }
 
+/* The file of test_tensor_read: each floating-point dtype, an integer
+ * tensor, an empty one, and one larger than the reader's 64 KiB chunk. */
+#define BIG 9000 /* F64 elements: 72,000 bytes */
+typedef struct read_file {
+    it_buf b;
+    double f64[8];
+    uint16_t f16[6], bf16[4];
+    float f32[3];
+} read_file;
+
+static void make_read_file(read_file *r)
+{
+    /* Around 1 + 2^-24, halfway between the floats 1 and 1 + 2^-23: a
+     * little above rounds up, a little below rounds down, in both signs;
+     * 3 * 2^-151 and 2^-151 (0.75 and 0.25 of the smallest float
+     * subnormal) round to it and to 0; just above FLT_MAX, to FLT_MAX. */
+    const double f64[8] = {1 + 0x1p-24 + 0x1p-40, 1 + 0x1p-24 - 0x1p-40, -(1 + 0x1p-24 + 0x1p-40),
+                           -(1 + 0x1p-24 - 0x1p-40), 3 * 0x1p-151, 0x1p-151,
+                           FLT_MAX * (1 + 0x1p-26), 0.1};
+    const uint16_t f16[6] = {0x3555, 0x0001, 0x7bff, 0xfbff, 0x8001, 0x3c00};
+    const uint16_t bf16[4] = {0x3eab, 0x0001, 0x7f7f, 0xbf80};
+    const float f32[3] = {0.1f, 0x1p-149f, -FLT_MAX};
+    memcpy(r->f64, f64, sizeof(f64));
+    memcpy(r->f16, f16, sizeof(f16));
+    memcpy(r->bf16, bf16, sizeof(bf16));
+    memcpy(r->f32, f32, sizeof(f32));
+    static const char hdr[] =
+        "{\"f64\":{\"dtype\":\"F64\",\"shape\":[2,4],\"data_offsets\":[0,64]},"
+        "\"f16\":{\"dtype\":\"F16\",\"shape\":[6],\"data_offsets\":[64,76]},"
+        "\"bf16\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[76,84]},"
+        "\"f32\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[84,96]},"
+        "\"i32\":{\"dtype\":\"I32\",\"shape\":[2],\"data_offsets\":[96,104]},"
+        "\"empty\":{\"dtype\":\"F32\",\"shape\":[2,0],\"data_offsets\":[104,104]},"
+        "\"big\":{\"dtype\":\"F64\",\"shape\":[9000],\"data_offsets\":[104,72104]}}";
+    unsigned char data[104 + BIG * 8];
+    memcpy(data, f64, 64); /* the test machine is little-endian */
+    memcpy(data + 64, f16, 12);
+    memcpy(data + 76, bf16, 8);
+    memcpy(data + 84, f32, 12);
+    const int32_t i32[2] = {1, -1};
+    memcpy(data + 96, i32, 8);
+    for (int i = 0; i < BIG; i++) {
+        const double v = i + 0.25;
+        memcpy(data + 104 + 8 * i, &v, 8);
+    }
+    r->b = it_safetensors(hdr, (size_t)-1, data, sizeof(data));
+}
+
+static void check_reads(const elman_safetensors *st, const read_file *r)
+{
+    char err[ELMAN_IO_ERROR_SIZE];
+    float f[BIG];
+    double d[BIG];
+    /* F64 to float32: rounded to nearest. */
+    const elman_tensor *t = elman_safetensors_find(st, "f64");
+    assert_int_equal(elman_safetensors_tensor_read(st, t, ELMAN_DTYPE_F32, f, err, sizeof(err)),
+                     ELMAN_OK);
+    const float want[8] = {1 + 0x1p-23f, 1.0f, -(1 + 0x1p-23f), -1.0f, 0x1p-149f, 0.0f,
+                           FLT_MAX, 0.1f};
+    for (int i = 0; i < 8; i++)
+        if (memcmp(&f[i], &want[i], sizeof(float)) != 0) {
+            print_error("F64 %a to float32: got %a, expected %a\n", r->f64[i], (double)f[i],
+                        (double)want[i]);
+            fail();
+        }
+    assert_int_equal(elman_safetensors_tensor_read(st, t, ELMAN_DTYPE_F64, d, err, sizeof(err)),
+                     ELMAN_OK);
+    assert_memory_equal(d, r->f64, sizeof(r->f64));
+    /* F16, BF16 and F32 to float32: exact (every value is a float), the
+     * same values as to float64. */
+    static const char *const exact[] = {"f16", "bf16", "f32"};
+    const double want_f16[6] = {1365 * 0x1p-12, 0x1p-24, 65504, -65504, -0x1p-24, 1};
+    const double want_bf16[4] = {0.333984375, 0x1p-133, 0x1.fep127, -1};
+    const double *want_d[3] = {want_f16, want_bf16, NULL};
+    for (int k = 0; k < 3; k++) {
+        t = elman_safetensors_find(st, exact[k]);
+        assert_int_equal(
+            elman_safetensors_tensor_read(st, t, ELMAN_DTYPE_F32, f, err, sizeof(err)), ELMAN_OK);
+        assert_int_equal(
+            elman_safetensors_tensor_read(st, t, ELMAN_DTYPE_F64, d, err, sizeof(err)), ELMAN_OK);
+        for (size_t i = 0; i < t->count; i++) {
+            const double w = want_d[k] != NULL ? want_d[k][i] : (double)r->f32[i];
+            if (!(d[i] == w && (double)f[i] == w)) {
+                print_error("%s[%zu]: got %a (float32) and %a (float64), expected %a\n",
+                            exact[k], i, (double)f[i], d[i], w);
+                fail();
+            }
+        }
+    }
+    /* More than one 64 KiB chunk. */
+    t = elman_safetensors_find(st, "big");
+    assert_int_equal(elman_safetensors_tensor_read(st, t, ELMAN_DTYPE_F64, d, err, sizeof(err)),
+                     ELMAN_OK);
+    assert_int_equal(elman_safetensors_tensor_read(st, t, ELMAN_DTYPE_F32, f, err, sizeof(err)),
+                     ELMAN_OK);
+    for (int i = 0; i < BIG; i++)
+        assert_true(d[i] == i + 0.25 && f[i] == (float)(i + 0.25));
+    const double *v;
+    assert_int_equal(elman_safetensors_values(st, t, &v, err, sizeof(err)), ELMAN_OK);
+    assert_memory_equal(v, d, sizeof(d));
+
+    /* An empty tensor: no values, a NULL pointer. */
+    t = elman_safetensors_find(st, "empty");
+    v = (const double *)1;
+    assert_int_equal(elman_safetensors_values(st, t, &v, err, sizeof(err)), ELMAN_OK);
+    assert_null(v);
+    assert_null(t->data);
+}
+
+/* What each destination dtype gets from each source dtype, from memory and
+ * from a file, and the errors of elman_safetensors_tensor_read(). */
+static void test_tensor_read(void **state)
+{
+    (void)state;
+    read_file r;
+    make_read_file(&r);
+    const char *dir = it_tempdir(0);
+    char path[512], err[ELMAN_IO_ERROR_SIZE];
+    snprintf(path, sizeof(path), "%s/read.safetensors", dir);
+    it_write_file(path, &r.b);
+    elman_safetensors *mem, *file;
+    assert_int_equal(parse(&r.b, &mem, err, sizeof(err)), ELMAN_OK);
+    assert_int_equal(elman_safetensors_read(path, &file, err, sizeof(err)), ELMAN_OK);
+    check_reads(mem, &r);
+    check_reads(file, &r);
+    /* From memory, the values are t->data, the same as read. */
+    const elman_tensor *t = elman_safetensors_find(mem, "f64");
+    assert_memory_equal(t->data, r.f64, sizeof(r.f64));
+
+    float f[8];
+    const double *v = (const double *)1;
+    elman_safetensors *both[2] = {mem, file};
+    for (int k = 0; k < 2; k++) {
+        elman_safetensors *st = both[k], *other = both[1 - k];
+        /* Integer tensors are not converted; nor to another dtype. */
+        t = elman_safetensors_find(st, "i32");
+        assert_int_equal(elman_safetensors_tensor_read(st, t, ELMAN_DTYPE_F32, f, err, sizeof(err)),
+                         ELMAN_ERR_UNSUPPORTED);
+        assert_non_null(strstr(err, "I32"));
+        assert_int_equal(elman_safetensors_tensor_read(st, t, ELMAN_DTYPE_F64, f, err, sizeof(err)),
+                         ELMAN_ERR_UNSUPPORTED);
+        assert_int_equal(elman_safetensors_values(st, t, &v, err, sizeof(err)),
+                         ELMAN_ERR_UNSUPPORTED);
+        assert_null(v);
+        t = elman_safetensors_find(st, "f32");
+        static const int to[] = {ELMAN_DTYPE_F16, ELMAN_DTYPE_BF16, ELMAN_DTYPE_I32, -1, 99};
+        for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++)
+            assert_int_equal(elman_safetensors_tensor_read(st, t, to[i], f, err, sizeof(err)),
+                             ELMAN_ERR_UNSUPPORTED);
+        /* A tensor of another file (of the same name), or a copy of one. */
+        const elman_tensor *theirs = elman_safetensors_find(other, "f32");
+        const elman_tensor copy = *t;
+        assert_int_equal(elman_safetensors_tensor_read(st, theirs, ELMAN_DTYPE_F32, f, err,
+                                                       sizeof(err)),
+                         ELMAN_ERR_INVALID_INDEX);
+        assert_int_equal(elman_safetensors_tensor_read(st, &copy, ELMAN_DTYPE_F32, f, err,
+                                                       sizeof(err)),
+                         ELMAN_ERR_INVALID_INDEX);
+        assert_int_equal(elman_safetensors_values(st, theirs, &v, err, sizeof(err)),
+                         ELMAN_ERR_INVALID_INDEX);
+        /* NULL arguments. */
+        assert_int_equal(elman_safetensors_tensor_read(NULL, t, ELMAN_DTYPE_F32, f, err,
+                                                       sizeof(err)),
+                         ELMAN_ERR_NULL_ARGUMENT);
+        assert_int_equal(elman_safetensors_tensor_read(st, NULL, ELMAN_DTYPE_F32, f, err,
+                                                       sizeof(err)),
+                         ELMAN_ERR_NULL_ARGUMENT);
+        assert_int_equal(elman_safetensors_tensor_read(st, t, ELMAN_DTYPE_F32, NULL, err,
+                                                       sizeof(err)),
+                         ELMAN_ERR_NULL_ARGUMENT);
+        assert_int_equal(elman_safetensors_values(NULL, t, &v, err, sizeof(err)),
+                         ELMAN_ERR_NULL_ARGUMENT);
+        assert_int_equal(elman_safetensors_values(st, NULL, &v, err, sizeof(err)),
+                         ELMAN_ERR_NULL_ARGUMENT);
+        assert_int_equal(elman_safetensors_values(st, t, NULL, err, sizeof(err)),
+                         ELMAN_ERR_NULL_ARGUMENT);
+    }
+    elman_safetensors_free(mem);
+    elman_safetensors_free(file);
+    it_free(&r.b);
+    it_rmdir(dir);
+}
+
+/* elman_safetensors_parse() copies what it keeps: the caller's buffer can
+ * be overwritten and freed at once (AddressSanitizer would see a later
+ * read of it). */
+static void test_parse_keeps_no_reference(void **state)
+{
+    (void)state;
+    read_file r;
+    make_read_file(&r);
+    unsigned char *copy = malloc(r.b.size);
+    assert_non_null(copy);
+    memcpy(copy, r.b.data, r.b.size);
+    elman_safetensors *st;
+    char err[ELMAN_IO_ERROR_SIZE];
+    assert_int_equal(elman_safetensors_parse(copy, r.b.size, &st, err, sizeof(err)), ELMAN_OK);
+    memset(copy, 0xa5, r.b.size);
+    free(copy);
+    check_reads(st, &r);
+    for (size_t i = 0; i < elman_safetensors_count(st); i++)
+        assert_true(strlen(elman_safetensors_tensor(st, i)->name) > 0);
+    elman_safetensors_free(st);
+    it_free(&r.b);
+}
+
 
 int main(void)
 {
@@ -472,6 +679,8 @@ int main(void)
         cmocka_unit_test(test_parse_null_empty),
         cmocka_unit_test(test_header_length_cap),
         cmocka_unit_test(test_tensor_and_metadata_order),
+        cmocka_unit_test(test_tensor_read),
+        cmocka_unit_test(test_parse_keeps_no_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
