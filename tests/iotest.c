@@ -3,6 +3,7 @@
 #include "iotest.h"
 
 #include "cmocka_wrap.h"
+#include "elman_io.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -105,4 +106,53 @@ void it_rmdir(const char *dir)
     }
     closedir(d);
     rmdir(dir);
+}
+
+void it_check_message(const char *what, it_call call, void *ctx, int code)
+{
+    char full[ELMAN_IO_ERROR_SIZE], buf[ELMAN_IO_ERROR_SIZE + 8];
+    memset(full, 'Z', sizeof(full));
+    int rc = call(ctx, full, sizeof(full));
+    const size_t len = strnlen(full, sizeof(full));
+    if (rc != code || len == 0 || len == sizeof(full)) {
+        print_error("%s: got %d (%.*s), expected %d and a message\n", what, rc, (int)len, full,
+                    code);
+        fail();
+    }
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)full[i] < 0x20 || full[i] == 0x7f) {
+            print_error("%s: control character at byte %zu of \"%s\"\n", what, i, full);
+            fail();
+        }
+    for (size_t n = 0; n <= len + 1; n++) {
+        memset(buf, 'Z', sizeof(buf));
+        rc = call(ctx, buf, n);
+        const size_t keep = n == 0 ? 0 : n - 1; /* n - 1 <= len */
+        int ok = rc == code && (n == 0 || (memcmp(buf, full, keep) == 0 && buf[keep] == '\0'));
+        for (size_t i = n; i < sizeof(buf); i++)
+            ok &= buf[i] == 'Z';
+        if (!ok) {
+            print_error("%s: err_size %zu: got %d \"%.*s\", expected %d \"%.*s\"\n", what, n,
+                        rc, (int)keep, buf, code, (int)keep, full);
+            fail();
+        }
+    }
+    assert_int_equal(call(ctx, NULL, 64), code);
+    assert_int_equal(call(ctx, NULL, 0), code);
+}
+
+void it_check_cleared(const char *what, it_call call, void *ctx)
+{
+    char err[ELMAN_IO_ERROR_SIZE];
+    memset(err, 'Z', sizeof(err));
+    strcpy(err, "an old message");
+    int rc = call(ctx, err, sizeof(err));
+    if (rc != ELMAN_OK || err[0] != '\0') {
+        print_error("%s: got %d \"%s\", expected ELMAN_OK and \"\"\n", what, rc, err);
+        fail();
+    }
+    char one = 'Z';
+    assert_int_equal(call(ctx, &one, 0), ELMAN_OK);
+    assert_int_equal(one, 'Z');
+    assert_int_equal(call(ctx, NULL, 64), ELMAN_OK);
 }

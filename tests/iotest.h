@@ -36,4 +36,19 @@ int it_dir_entries(const char *dir);
 /* Removes a directory and the files in it (one level). */
 void it_rmdir(const char *dir);
 
+/* One call of an elman_io function that takes a message buffer, with its
+ * arguments in ctx; it frees whatever the call returns. */
+typedef int (*it_call)(void *ctx, char *err, size_t err_size);
+
+/* The message promises of elman_io.h for a call that fails with `code`:
+ * one line, no control characters, shorter than ELMAN_IO_ERROR_SIZE; into
+ * a buffer of every size n from 1 to its length + 1, its first n - 1
+ * bytes and a NUL, nothing written from err[n] on; err_size 0 and a NULL
+ * err write nothing and give the same code. `what` names the call. */
+void it_check_message(const char *what, it_call call, void *ctx, int code);
+
+/* For a call that succeeds: a buffer holding an old message is set to "",
+ * and err_size 0 or a NULL err are accepted and write nothing. */
+void it_check_cleared(const char *what, it_call call, void *ctx);
+
 #endif

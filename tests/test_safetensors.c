@@ -664,6 +664,98 @@ static void test_parse_keeps_no_reference(void **state)
     it_free(&r.b);
 }
 
+/* ---- message buffers ---- */
+
+typedef struct st_args {
+    const void *data;
+    size_t size;
+    const char *path;
+    const elman_safetensors *st;
+    const char *tensor;
+    int dtype;
+} st_args;
+
+static int call_parse(void *ctx, char *err, size_t n)
+{
+    const st_args *a = ctx;
+    elman_safetensors *st;
+    int rc = elman_safetensors_parse(a->data, a->size, &st, err, n);
+    elman_safetensors_free(st);
+    return rc;
+}
+
+static int call_read(void *ctx, char *err, size_t n)
+{
+    const st_args *a = ctx;
+    elman_safetensors *st;
+    int rc = elman_safetensors_read(a->path, &st, err, n);
+    elman_safetensors_free(st);
+    return rc;
+}
+
+static int call_tensor_read(void *ctx, char *err, size_t n)
+{
+    const st_args *a = ctx;
+    double d[16];
+    return elman_safetensors_tensor_read(a->st, elman_safetensors_find(a->st, a->tensor), a->dtype,
+                                         d, err, n);
+}
+
+static int call_values(void *ctx, char *err, size_t n)
+{
+    const st_args *a = ctx;
+    const double *v;
+    return elman_safetensors_values(a->st, elman_safetensors_find(a->st, a->tensor), &v, err, n);
+}
+
+/* Every function of the reader that takes a message buffer: a message cut
+ * to any buffer size is the full message's start, NUL-terminated, and
+ * success sets it to "". The file name read from disk (long, to fill the
+ * buffer) leads the message. */
+static void test_messages(void **state)
+{
+    (void)state;
+    read_file r;
+    make_read_file(&r);
+    const char *dir = it_tempdir(0);
+    char good[512], bad[512], name[201];
+    memset(name, 'n', 200);
+    name[200] = '\0';
+    snprintf(good, sizeof(good), "%s/good.safetensors", dir);
+    snprintf(bad, sizeof(bad), "%s/%s.safetensors", dir, name);
+    it_write_file(good, &r.b);
+    it_buf b = it_safetensors(E1("\"F32\"", "[3]", "[0,8]"), OWN, NULL, 8);
+    it_write_file(bad, &b);
+
+    st_args a = {b.data, b.size, bad, NULL, NULL, 0};
+    it_check_message("parse", call_parse, &a, ELMAN_ERR_FORMAT);
+    it_check_message("read", call_read, &a, ELMAN_ERR_FORMAT);
+    a.data = r.b.data;
+    a.size = r.b.size;
+    a.path = good;
+    it_check_cleared("parse", call_parse, &a);
+    it_check_cleared("read", call_read, &a);
+
+    elman_safetensors *st;
+    char err[ELMAN_IO_ERROR_SIZE];
+    for (int from_file = 0; from_file <= 1; from_file++) {
+        assert_int_equal(from_file ? elman_safetensors_read(good, &st, err, sizeof(err))
+                                   : parse(&r.b, &st, err, sizeof(err)),
+                         ELMAN_OK);
+        a.st = st;
+        a.tensor = "i32";
+        a.dtype = ELMAN_DTYPE_F64;
+        it_check_message("tensor_read", call_tensor_read, &a, ELMAN_ERR_UNSUPPORTED);
+        it_check_message("values", call_values, &a, ELMAN_ERR_UNSUPPORTED);
+        a.tensor = "f64";
+        it_check_cleared("tensor_read", call_tensor_read, &a);
+        it_check_cleared("values", call_values, &a);
+        elman_safetensors_free(st);
+    }
+    it_free(&b);
+    it_free(&r.b);
+    it_rmdir(dir);
+}
 
 int main(void)
 {
@@ -681,6 +773,7 @@ int main(void)
         cmocka_unit_test(test_tensor_and_metadata_order),
         cmocka_unit_test(test_tensor_read),
         cmocka_unit_test(test_parse_keeps_no_reference),
+        cmocka_unit_test(test_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,11 +37,17 @@ int io_context(char *err, size_t err_size, int status, const char *what)
     char esc[256];
     io_escape(esc, sizeof(esc), what, strlen(what));
     size_t n = strlen(esc) + 2;
+    if (n >= err_size) { /* only the start of "what: " fits */
+        char head[sizeof(esc) + 2];
+        memcpy(head, esc, n - 2);
+        memcpy(head + n - 2, ": ", 2);
+        memcpy(err, head, err_size - 1);
+        err[err_size - 1] = '\0';
+        return status;
+    }
     size_t old = 0;
     while (old < err_size - 1 && err[old] != '\0')
         old++;
-    if (n >= err_size)
-        return status;
     /* Keep the message's start: shift it right, cutting its end. */
     size_t keep = old + n < err_size ? old : err_size - 1 - n;
     memmove(err + n, err, keep);
