@@ -1,11 +1,16 @@
 /* The .npy reader and writer: every accepted dtype and version, round trips,
  * atomic writes, and a battery of malformed files with exact error codes. */
+#define _POSIX_C_SOURCE 200809L /* fork, setrlimit */
 #include "cmocka_wrap.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "elman_io.h"
 #include "iotest.h"
@@ -327,6 +332,225 @@ static void test_write_errors_leave_nothing(void **state)
     it_rmdir(dir);
 }
 
+
+static void read_whole(const char *path, unsigned char *buf, size_t cap, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    *n = fread(buf, 1, cap, f);
+    fclose(f);
+}
+
+/* A write that fails half-way (the file size limit reached: EFBIG) leaves
+ * the old file whole and no temporary file: in a child process, whose
+ * limit the test sets, with SIGXFSZ ignored so that write() fails instead
+ * of killing it. */
+static void test_failed_write_leaves_old_file(void **state)
+{
+    (void)state;
+    const char *dir = it_tempdir(0);
+    char path[512], err[ELMAN_IO_ERROR_SIZE];
+    snprintf(path, sizeof(path), "%s/y.npy", dir);
+    const float old[3] = {1, 2, 3};
+    const size_t old_shape[1] = {3};
+    assert_int_equal(elman_npy_write(path, ELMAN_DTYPE_F32, 1, old_shape, old, err, sizeof(err)),
+                     ELMAN_OK);
+    static unsigned char before[4096], after[4096];
+    size_t n_before, n_after;
+    read_whole(path, before, sizeof(before), &n_before);
+
+    enum { N = 1 << 16 }; /* 256 KiB of data, past the 64 KiB limit */
+    float *big = calloc(N, sizeof(float));
+    assert_non_null(big);
+    const size_t shape[2] = {N / 4, 4};
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit lim = {1 << 16, 1 << 16};
+        signal(SIGXFSZ, SIG_IGN);
+        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+            _exit(100);
+        int rc = elman_npy_write(path, ELMAN_DTYPE_F32, 2, shape, big, err, sizeof(err));
+        _exit(rc == ELMAN_ERR_IO && strstr(err, "cannot write") != NULL ? 0 : 101);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    free(big);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        print_error("the child's write did not fail with ELMAN_ERR_IO (status %d)\n", status);
+        fail();
+    }
+    read_whole(path, after, sizeof(after), &n_after);
+    assert_int_equal(n_after, n_before);
+    assert_memory_equal(after, before, n_before);
+    assert_int_equal(it_dir_entries(dir), 1); /* no temporary file */
+    it_rmdir(dir);
+}
+
+/* Shapes whose element count, or byte count, overflows size_t are
+ * ELMAN_ERR_SIZE_OVERFLOW, and leave the old file alone. */
+static void test_write_size_overflow(void **state)
+{
+    (void)state;
+    const char *dir = it_tempdir(0);
+    char path[512], err[ELMAN_IO_ERROR_SIZE];
+    snprintf(path, sizeof(path), "%s/y.npy", dir);
+    const float f[2] = {1, 2};
+    const size_t two[1] = {2};
+    assert_int_equal(elman_npy_write(path, ELMAN_DTYPE_F32, 1, two, f, err, sizeof(err)),
+                     ELMAN_OK);
+    static const struct {
+        int dtype, ndim;
+        size_t shape[3];
+    } cases[] = {
+        {ELMAN_DTYPE_F32, 2, {SIZE_MAX / 2, 3, 0}},     /* the count overflows */
+        {ELMAN_DTYPE_F64, 3, {(size_t)1 << 32, (size_t)1 << 31, 2}},
+        {ELMAN_DTYPE_F32, 1, {SIZE_MAX / 4 + 1, 0, 0}}, /* the bytes overflow */
+        {ELMAN_DTYPE_I64, 2, {SIZE_MAX / 16 + 1, 2, 0}},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = elman_npy_write(path, cases[i].dtype, cases[i].ndim, cases[i].shape, f, err,
+                                 sizeof(err));
+        if (rc != ELMAN_ERR_SIZE_OVERFLOW) {
+            print_error("case %zu: got %d (%s), expected ELMAN_ERR_SIZE_OVERFLOW\n", i, rc, err);
+            fail();
+        }
+    }
+    elman_array a;
+    assert_int_equal(elman_npy_read(path, &a, err, sizeof(err)), ELMAN_OK);
+    assert_int_equal(a.count, 2);
+    assert_memory_equal(a.data, f, sizeof(f));
+    elman_array_free(&a);
+    assert_int_equal(it_dir_entries(dir), 1);
+    it_rmdir(dir);
+}
+
+/* On failure the whole array is zeroed, whatever it held: from a file and
+ * from memory. */
+static void test_failed_read_zeroes_array(void **state)
+{
+    (void)state;
+    const char *dir = it_tempdir(0);
+    char path[512], err[ELMAN_IO_ERROR_SIZE];
+    const float f[6] = {0};
+    it_buf bufs[3] = {
+        it_npy(1, 0, DICT("<f4", "False", "(2, 3)"), OWN, f, 20),  /* truncated data */
+        it_npy(1, 0, DICT(">f4", "False", "(2, 3)"), OWN, f, 24),  /* big-endian */
+        it_npy(1, 0, DICT("<f4", "False", "(2, 3)"), 3000, f, 24), /* header beyond */
+    };
+    elman_array zero;
+    memset(&zero, 0, sizeof(zero));
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "%s/%s.npy", dir, i < 3 ? "bad" : "missing");
+        if (i < 3)
+            it_write_file(path, &bufs[i]);
+        for (int from_file = 0; from_file <= (i < 3); from_file++) {
+            elman_array a;
+            memset(&a, 0xab, sizeof(a));
+            int rc = from_file || i == 3 ? elman_npy_read(path, &a, err, sizeof(err))
+                                         : parse(&bufs[i], &a, err, sizeof(err));
+            assert_int_not_equal(rc, ELMAN_OK);
+            assert_memory_equal(&a, &zero, sizeof(a));
+        }
+    }
+    elman_array a;
+    memset(&a, 0xab, sizeof(a));
+    assert_int_equal(elman_npy_read(NULL, &a, err, sizeof(err)), ELMAN_ERR_NULL_ARGUMENT);
+    assert_memory_equal(&a, &zero, sizeof(a));
+    memset(&a, 0xab, sizeof(a));
+    assert_int_equal(elman_npy_parse(NULL, 4, &a, err, sizeof(err)), ELMAN_ERR_NULL_ARGUMENT);
+    assert_memory_equal(&a, &zero, sizeof(a));
+    for (int i = 0; i < 3; i++)
+        it_free(&bufs[i]);
+    it_rmdir(dir);
+}
+
+/* ---- message buffers ---- */
+
+typedef struct npy_args {
+    const it_buf *b;
+    const char *path;
+    int dtype;
+    const void *data;
+    const elman_array *array;
+} npy_args;
+
+static int call_read(void *ctx, char *err, size_t n)
+{
+    const npy_args *a = ctx;
+    elman_array arr;
+    int rc = elman_npy_read(a->path, &arr, err, n);
+    elman_array_free(&arr);
+    return rc;
+}
+
+static int call_parse(void *ctx, char *err, size_t n)
+{
+    const npy_args *a = ctx;
+    elman_array arr;
+    int rc = elman_npy_parse(a->b->data, a->b->size, &arr, err, n);
+    elman_array_free(&arr);
+    return rc;
+}
+
+static int call_write(void *ctx, char *err, size_t n)
+{
+    const npy_args *a = ctx;
+    const size_t shape[2] = {2, 3};
+    return elman_npy_write(a->path, a->dtype, 2, shape, a->data, err, n);
+}
+
+static int call_to_float(void *ctx, char *err, size_t n)
+{
+    const npy_args *a = ctx;
+    float out[6];
+    return elman_array_to_float(a->array, out, err, n);
+}
+
+/* Every function with a message buffer: a message cut to any buffer size
+ * is the full message's start, NUL-terminated; success sets it to "". */
+static void test_messages(void **state)
+{
+    (void)state;
+    const char *dir = it_tempdir(0);
+    char good[512], bad[512], name[201], err[ELMAN_IO_ERROR_SIZE];
+    memset(name, 'n', 200);
+    name[200] = '\0';
+    snprintf(good, sizeof(good), "%s/good.npy", dir);
+    snprintf(bad, sizeof(bad), "%s/%s.npy", dir, name);
+    const float f[6] = {1, 2, 3, 4, 5, 6};
+    it_buf ok = it_npy(1, 0, DICT("<f4", "False", "(2, 3)"), OWN, f, sizeof(f));
+    it_buf truncated = it_npy(1, 0, DICT("<f4", "False", "(2, 3)"), OWN, f, 20);
+    it_write_file(good, &ok);
+    it_write_file(bad, &truncated);
+    elman_array floats, ints;
+    assert_int_equal(parse(&ok, &floats, err, sizeof(err)), ELMAN_OK);
+    it_buf ib = it_npy(1, 0, DICT("<i4", "False", "(2, 3)"), OWN, f, sizeof(f));
+    assert_int_equal(parse(&ib, &ints, err, sizeof(err)), ELMAN_OK);
+    it_free(&ib);
+
+    npy_args a = {&truncated, bad, ELMAN_DTYPE_F16, f, &ints};
+    it_check_message("npy_read", call_read, &a, ELMAN_ERR_FORMAT);
+    it_check_message("npy_parse", call_parse, &a, ELMAN_ERR_FORMAT);
+    it_check_message("npy_write", call_write, &a, ELMAN_ERR_UNSUPPORTED);
+    it_check_message("array_to_float", call_to_float, &a, ELMAN_ERR_UNSUPPORTED);
+    snprintf(bad, sizeof(bad), "%s/%s/y.npy", dir, name); /* no such directory */
+    a.dtype = ELMAN_DTYPE_F32;
+    it_check_message("npy_write", call_write, &a, ELMAN_ERR_IO);
+
+    a = (npy_args){&ok, good, ELMAN_DTYPE_F32, f, &floats};
+    it_check_cleared("npy_read", call_read, &a);
+    it_check_cleared("npy_parse", call_parse, &a);
+    it_check_cleared("npy_write", call_write, &a);
+    it_check_cleared("array_to_float", call_to_float, &a);
+    elman_array_free(&floats);
+    elman_array_free(&ints);
+    it_free(&ok);
+    it_free(&truncated);
+    it_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +560,10 @@ int main(void)
         cmocka_unit_test(test_write_read_round_trip),
         cmocka_unit_test(test_writer_round_trips_reader),
         cmocka_unit_test(test_write_errors_leave_nothing),
+        cmocka_unit_test(test_failed_write_leaves_old_file),
+        cmocka_unit_test(test_write_size_overflow),
+        cmocka_unit_test(test_failed_read_zeroes_array),
+        cmocka_unit_test(test_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
