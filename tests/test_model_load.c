@@ -748,6 +748,330 @@ static void test_one_bias(void **state)
     elman_safetensors_free(st);
 }
 
+
+/* ---- what elman_rnn_info holds ---- */
+
+/* Every field of info->config but the five inferred ones, nonlinearity and
+ * batch_first is elman_config_init()'s default. */
+static void check_defaults(const elman_rnn_info *info, int nonlinearity, int batch_first)
+{
+    elman_config d;
+    elman_config_init(&d);
+    const elman_config *c = &info->config;
+    assert_int_equal(c->struct_size, d.struct_size);
+    assert_int_equal(c->nonlinearity, nonlinearity);
+    assert_int_equal(c->batch_first, batch_first);
+    assert_int_equal(c->num_threads, d.num_threads);
+    assert_int_equal(c->reverse, d.reverse);
+    assert_true(isnan(d.activation_alpha) ? isnan(c->activation_alpha)
+                                          : c->activation_alpha == d.activation_alpha);
+    assert_true(isnan(d.activation_beta) ? isnan(c->activation_beta)
+                                         : c->activation_beta == d.activation_beta);
+    assert_true(c->clip == d.clip);
+    assert_int_equal(c->dtype, d.dtype);
+    assert_int_equal(c->dtype, ELMAN_FLOAT32);
+    assert_int_equal(c->state_batch_first, d.state_batch_first);
+    assert_int_equal(c->deterministic, d.deterministic);
+}
+
+#define TD(name, dtype, shape, off0, off1)                                                  \
+    "\"" name "\":{\"dtype\":\"" dtype "\",\"shape\":" shape ",\"data_offsets\":[" #off0 "," \
+    #off1 "]}"
+
+/* dtype: the RNN's tensors' one dtype, -1 when they mix (weights or
+ * biases); tensors outside the RNN count for nothing. format: safetensors.
+ * The other fields: defaults, or the metadata's. Whatever info held
+ * before. */
+static void test_info_fields(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what, *header;
+        size_t data;
+        int dtype;
+        const char *prefix;
+        size_t params;
+        int relu_bf; /* metadata nonlinearity relu, batch_first true */
+    } cases[] = {
+        {"weight_hh F64",
+         "{" TD("weight_ih_l0", "F32", "[2,3]", 0, 24) "," TD("weight_hh_l0", "F64", "[2,2]", 24,
+         56) "," TD("bias_ih_l0", "F32", "[2]", 56, 64) "," TD("bias_hh_l0", "F32", "[2]", 64,
+         72) "}", 72, -1, "", 14, 0},
+        {"bias_hh F16",
+         "{" TD("weight_ih_l0", "BF16", "[2,3]", 0, 12) "," TD("weight_hh_l0", "BF16", "[2,2]",
+         12, 20) "," TD("bias_ih_l0", "BF16", "[2]", 20, 24) "," TD("bias_hh_l0", "F16", "[2]",
+         24, 28) "}", 28, -1, "", 14, 0},
+        {"F32 RNN beside F64 and BF16 tensors",
+         "{" TD("rnn.weight_ih_l0", "F32", "[2,3]", 0, 24) "," TD("rnn.weight_hh_l0", "F32",
+         "[2,2]", 24, 40) "," TD("fc.weight", "F64", "[1,2]", 40, 56) "," TD("rnn.fc.bias",
+         "BF16", "[1]", 56, 58) "}", 58, ELMAN_DTYPE_F32, "rnn.", 10, 0},
+        {"metadata",
+         "{\"__metadata__\":{\"nonlinearity\":\"relu\",\"batch_first\":\"true\"},"
+         TD("weight_ih_l0", "F16", "[2,3]", 0, 12) "," TD("weight_hh_l0", "F16", "[2,2]", 12,
+         20) "}", 20, ELMAN_DTYPE_F16, "", 10, 1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        it_buf b = it_safetensors(cases[i].header, (size_t)-1, NULL, cases[i].data);
+        elman_safetensors *st;
+        char err[ELMAN_IO_ERROR_SIZE];
+        int rc = elman_safetensors_parse(b.data, b.size, &st, err, sizeof(err));
+        if (rc != ELMAN_OK)
+            print_error("%s: %s\n", cases[i].what, err);
+        assert_int_equal(rc, ELMAN_OK);
+        elman_rnn_info info;
+        memset(&info, 0xff, sizeof(info));
+        assert_int_equal(elman_rnn_info_from_safetensors(st, NULL, &info, err, sizeof(err)),
+                         ELMAN_OK);
+        if (info.dtype != cases[i].dtype) {
+            print_error("%s: dtype %d, expected %d\n", cases[i].what, info.dtype,
+                        cases[i].dtype);
+            fail();
+        }
+        assert_int_equal(info.format, ELMAN_FORMAT_SAFETENSORS);
+        assert_string_equal(info.prefix, cases[i].prefix);
+        assert_int_equal(info.num_parameters, cases[i].params);
+        assert_int_equal(info.config.input_size, 3);
+        assert_int_equal(info.config.hidden_size, 2);
+        assert_int_equal(info.nonlinearity_from_metadata, cases[i].relu_bf);
+        assert_int_equal(info.batch_first_from_metadata, cases[i].relu_bf);
+        check_defaults(&info, cases[i].relu_bf ? ELMAN_RELU : ELMAN_TANH, cases[i].relu_bf);
+        elman_safetensors_free(st);
+        it_free(&b);
+    }
+}
+
+/* The fields a caller may change before elman_rnn_from_safetensors() (all
+ * of them at once) make the model. */
+static void test_info_changes_accepted(void **state)
+{
+    (void)state;
+    char err[ELMAN_IO_ERROR_SIZE];
+    elman_safetensors *st = read_model("basic");
+    elman_rnn_info info;
+    assert_int_equal(elman_rnn_info_from_safetensors(st, NULL, &info, err, sizeof(err)),
+                     ELMAN_OK);
+    elman_config *c = &info.config;
+    c->nonlinearity = ELMAN_LEAKY_RELU;
+    c->activation_alpha = 0.25;
+    c->clip = 0.5;
+    c->batch_first = !c->batch_first;
+    c->reverse = 1;
+    c->state_batch_first = 1;
+    c->deterministic = 1;
+    c->num_threads = 2;
+    for (int f64 = 0; f64 <= 1; f64++) {
+        c->dtype = f64 ? ELMAN_FLOAT64 : ELMAN_FLOAT32;
+        elman_rnn *rnn;
+        int rc = elman_rnn_from_safetensors(st, &info, &rnn, err, sizeof(err));
+        if (rc != ELMAN_OK)
+            print_error("%s\n", err);
+        assert_int_equal(rc, ELMAN_OK);
+        elman_config got;
+        elman_config_init(&got);
+        assert_int_equal(elman_rnn_get_config(rnn, &got), ELMAN_OK);
+        assert_int_equal(got.nonlinearity, c->nonlinearity);
+        assert_true(got.activation_alpha == c->activation_alpha && got.clip == c->clip);
+        assert_int_equal(got.batch_first, c->batch_first);
+        assert_int_equal(got.reverse, 1);
+        assert_int_equal(got.state_batch_first, 1);
+        assert_int_equal(got.deterministic, 1);
+        assert_int_equal(got.num_threads, 2);
+        assert_int_equal(got.dtype, c->dtype);
+        elman_rnn_free(rnn);
+    }
+    elman_safetensors_free(st);
+}
+
+static unsigned char *read_bytes(const char *name, size_t *size)
+{
+    char path[512];
+    path_of(path, sizeof(path), name, ".safetensors");
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n > 0);
+    rewind(f);
+    unsigned char *buf = malloc((size_t)n);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
+/* elman_rnn_parse() from the bytes of a file (freed as soon as it
+ * returns) and elman_rnn_load() of the file give the same configuration
+ * and the same model: bitwise the same output and h_n. */
+static void test_parse_equals_load(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"basic", "f16_model", "bf16_model", "f64_model",
+                                        "l3_bi_nobias_h0_len", "prefix_given", "single_bias"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char path[512], err[ELMAN_IO_ERROR_SIZE];
+        size_t size;
+        unsigned char *bytes = read_bytes(names[i], &size);
+        elman_rnn *parsed, *loaded;
+        elman_rnn_info pi, li;
+        int rc = elman_rnn_parse(bytes, size, NULL, &parsed, &pi, err, sizeof(err));
+        memset(bytes, 0xa5, size);
+        free(bytes);
+        if (rc != ELMAN_OK)
+            print_error("%s: %s\n", names[i], err);
+        assert_int_equal(rc, ELMAN_OK);
+        path_of(path, sizeof(path), names[i], ".safetensors");
+        assert_int_equal(elman_rnn_load(path, NULL, &loaded, &li, err, sizeof(err)), ELMAN_OK);
+        assert_memory_equal(&pi, &li, sizeof(pi));
+
+        const elman_config *c = &li.config;
+        enum { B = 3, T = 4 };
+        tu_rng rng;
+        tu_seed(&rng, 40 + i);
+        const size_t nx = tu_elems_x(c, B, T), ny = tu_elems_out(c, B, T);
+        const size_t nh = tu_elems_state(c, B);
+        float *x = tu_random(&rng, nx, 1.0f);
+        float *y[2] = {malloc(ny * sizeof(float)), malloc(ny * sizeof(float))};
+        float *h[2] = {malloc(nh * sizeof(float)), malloc(nh * sizeof(float))};
+        const int lengths[B] = {4, 1, 3};
+        elman_rnn *models[2] = {parsed, loaded};
+        for (int k = 0; k < 2; k++)
+            assert_int_equal(elman_rnn_forward(models[k], B, T, x, lengths, NULL, y[k], h[k],
+                                               NULL, 0),
+                             ELMAN_OK);
+        if (memcmp(y[0], y[1], ny * sizeof(float)) != 0 ||
+            memcmp(h[0], h[1], nh * sizeof(float)) != 0) {
+            print_error("%s: elman_rnn_parse and elman_rnn_load differ\n", names[i]);
+            fail();
+        }
+        for (int k = 0; k < 2; k++) {
+            free(y[k]);
+            free(h[k]);
+            elman_rnn_free(models[k]);
+        }
+        free(x);
+    }
+    /* "Same as elman_safetensors_parse()": no bytes are an empty file. */
+    char err[ELMAN_IO_ERROR_SIZE];
+    elman_rnn *rnn = (elman_rnn *)1;
+    assert_int_equal(elman_rnn_parse(NULL, 0, NULL, &rnn, NULL, err, sizeof(err)),
+                     ELMAN_ERR_FORMAT);
+    assert_null(rnn);
+    assert_int_equal(elman_rnn_parse(NULL, 8, NULL, &rnn, NULL, err, sizeof(err)),
+                     ELMAN_ERR_NULL_ARGUMENT);
+}
+
+/* ---- message buffers ---- */
+
+typedef struct load_args {
+    const char *path, *prefix;
+    const unsigned char *bytes;
+    size_t size;
+    const elman_safetensors *st;
+    const elman_rnn_info *info;
+    int layer;
+} load_args;
+
+static int call_load(void *ctx, char *err, size_t n)
+{
+    const load_args *a = ctx;
+    elman_rnn *rnn;
+    elman_rnn_info info;
+    int rc = elman_rnn_load(a->path, a->prefix, &rnn, &info, err, n);
+    elman_rnn_free(rnn);
+    return rc;
+}
+
+static int call_parse(void *ctx, char *err, size_t n)
+{
+    const load_args *a = ctx;
+    elman_rnn *rnn;
+    int rc = elman_rnn_parse(a->bytes, a->size, a->prefix, &rnn, NULL, err, n);
+    elman_rnn_free(rnn);
+    return rc;
+}
+
+static int call_info(void *ctx, char *err, size_t n)
+{
+    const load_args *a = ctx;
+    elman_rnn_info info;
+    return elman_rnn_info_from_safetensors(a->st, a->prefix, &info, err, n);
+}
+
+static int call_from(void *ctx, char *err, size_t n)
+{
+    const load_args *a = ctx;
+    elman_rnn *rnn;
+    int rc = elman_rnn_from_safetensors(a->st, a->info, &rnn, err, n);
+    elman_rnn_free(rnn);
+    return rc;
+}
+
+static int call_weights(void *ctx, char *err, size_t n)
+{
+    const load_args *a = ctx;
+    const double *w;
+    return elman_rnn_weights_from_safetensors(a->st, a->info, a->layer, 0, &w, NULL, NULL, NULL,
+                                              err, n);
+}
+
+static int call_format(void *ctx, char *err, size_t n)
+{
+    const load_args *a = ctx;
+    int format;
+    return elman_model_file_format(a->path, &format, err, n);
+}
+
+/* Every function of the loader with a message buffer: a message cut to
+ * any buffer size is the full message's start, NUL-terminated; success
+ * sets it to "". */
+static void test_messages(void **state)
+{
+    (void)state;
+    char good[512], bad[512], name[201], err[ELMAN_IO_ERROR_SIZE];
+    const char *dir = it_tempdir(1);
+    memset(name, 'n', 200);
+    name[200] = '\0';
+    path_of(good, sizeof(good), "basic", ".safetensors");
+    snprintf(bad, sizeof(bad), "%s/%s.safetensors", dir, name);
+    size_t size;
+    unsigned char *bytes = read_bytes("prefix_given", &size);
+    it_buf b = {bytes, size};
+    it_write_file(bad, &b);
+    elman_safetensors *st = read_model("basic");
+    elman_rnn_info info, wrong;
+    assert_int_equal(elman_rnn_info_from_safetensors(st, NULL, &info, err, sizeof(err)),
+                     ELMAN_OK);
+    wrong = info;
+    wrong.config.input_size++;
+
+    /* "": the file's RNN is under "rnn.", refused with ELMAN_ERR_SHAPE. */
+    elman_safetensors *prefixed = read_model("prefix_given");
+    load_args a = {bad, "", bytes, size, prefixed, &wrong, 1};
+    it_check_message("rnn_load", call_load, &a, ELMAN_ERR_SHAPE);
+    it_check_message("rnn_parse", call_parse, &a, ELMAN_ERR_SHAPE);
+    it_check_message("info_from_safetensors", call_info, &a, ELMAN_ERR_SHAPE);
+    elman_safetensors_free(prefixed);
+    a.st = st;
+    it_check_message("from_safetensors", call_from, &a, ELMAN_ERR_INVALID_CONFIG);
+    a.info = &info;
+    it_check_message("weights_from_safetensors", call_weights, &a, ELMAN_ERR_INVALID_INDEX);
+    snprintf(bad, sizeof(bad), "%s/%s.missing", dir, name);
+    it_check_message("model_file_format", call_format, &a, ELMAN_ERR_IO);
+
+    a = (load_args){good, NULL, bytes, size, st, &info, 0};
+    it_check_cleared("rnn_load", call_load, &a);
+    it_check_cleared("info_from_safetensors", call_info, &a);
+    it_check_cleared("from_safetensors", call_from, &a);
+    it_check_cleared("weights_from_safetensors", call_weights, &a);
+    it_check_cleared("model_file_format", call_format, &a);
+    a.prefix = "rnn.";
+    it_check_cleared("rnn_parse", call_parse, &a);
+    elman_safetensors_free(st);
+    free(bytes);
+    it_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -767,6 +1091,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bad_model_files),
         cmocka_unit_test(test_bad_rnn_tensors),
         cmocka_unit_test(test_one_bias),
+        cmocka_unit_test(test_info_fields),
+        cmocka_unit_test(test_info_changes_accepted),
+        cmocka_unit_test(test_parse_equals_load),
+        cmocka_unit_test(test_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
