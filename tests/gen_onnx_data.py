@@ -184,13 +184,15 @@ def rnn_weights(rng, D, H, I, scale=None):
 def node_case(name, I=3, H=4, T=5, Bn=2, direction="forward", acts=None, alphas=None,
               betas=None, clip=None, layout=0, h0="none", lengths=False, bias=True,
               hidden_attr=True, wdtype=np.float32, scale=None, xscale=1.0, const_w=False,
-              head=False):
+              head=False, wdtypes=None):
     """One RNN node. h0: "none" (absent), "input" (a graph input), "zeros"
-    (ConstantOfShape inside the graph)."""
+    (ConstantOfShape inside the graph). wdtypes: the dtypes of W, R and B
+    when they differ (else wdtype for all three)."""
     rng = seed(name)
     D = 2 if direction == "bidirectional" else 1
     W, R, B = rnn_weights(rng, D, H, I, scale)
-    W, R, B = (a.astype(wdtype).astype(np.float32) for a in (W, R, B))
+    dts = wdtypes if wdtypes is not None else (wdtype,) * 3
+    W, R, B = (a.astype(dt).astype(np.float32) for a, dt in zip((W, R, B), dts))
     xs = (T, Bn, I) if layout == 0 else (Bn, T, I)
     X = (rng.standard_normal(xs) * xscale).astype(np.float32)
     hs = (D, Bn, H) if layout == 0 else (Bn, D, H)
@@ -216,14 +218,13 @@ def node_case(name, I=3, H=4, T=5, Bn=2, direction="forward", acts=None, alphas=
         attrs["layout"] = layout
     nodes, inits = [], []
     inputs = [vi("X", TensorProto.FLOAT, ["a", "b", I])]
-    for nm, a in (("W", W), ("R", R), ("B", B if bias else None)):
+    for (nm, a), dt in zip((("W", W), ("R", R), ("B", B if bias else None)), dts):
         if a is None:
             continue
         if const_w:
-            nodes.append(helper.make_node("Constant", [], [nm], value=tensor(nm + "_c", a,
-                                                                              wdtype)))
+            nodes.append(helper.make_node("Constant", [], [nm], value=tensor(nm + "_c", a, dt)))
         else:
-            inits.append(tensor(nm, a, wdtype))
+            inits.append(tensor(nm, a, dt))
     seq = ""
     if lengths:
         inputs.append(vi("lengths", TensorProto.INT64, ["b"]))
@@ -288,6 +289,7 @@ def node_cases():
     node_case("node_no_hidden_attr", hidden_attr=False)
     node_case("node_f64_weights", wdtype=np.float64)
     node_case("node_f16_weights", wdtype=np.float16)
+    node_case("node_mixed_weights", wdtypes=(np.float32, np.float64, np.float16))
     node_case("node_const_weights", const_w=True)
     node_case("node_head", head=True, direction="bidirectional")
     pair_case("node_pair", layers=1)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "elman_io.h"
+#include "iotest.h"
 #include "testutil.h"
 
 static const char *g_dir;
@@ -232,6 +233,8 @@ static void test_config(void **state)
     assert_int_equal(i.dtype, ELMAN_DTYPE_F64);
     load_info("node_f16_weights", &i);
     assert_int_equal(i.dtype, ELMAN_DTYPE_F16);
+    load_info("node_mixed_weights", &i); /* W float, R double, B float16 */
+    assert_int_equal(i.dtype, -1);
     load_info("torch_2l_bi_bf_h0", &i);
     assert_int_equal(i.config.num_layers, 2);
     assert_int_equal(i.config.bidirectional, 1);
@@ -413,6 +416,252 @@ static void test_api(void **state)
     elman_onnx_free(m);
 }
 
+
+static unsigned char *read_bytes(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n > 0);
+    rewind(f);
+    unsigned char *buf = malloc((size_t)n);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
+/* What elman_rnn_info_from_onnx() sets beyond the configuration, whatever
+ * info held: both *_from_metadata 1, prefix "", format ONNX; the fields no
+ * node sets keep elman_config_init()'s defaults. */
+static void test_info_fields(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"node_for", "torch_2l_bi_bf_h0", "node_layout1"};
+    elman_config d;
+    elman_config_init(&d);
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        char path[512], err[ELMAN_IO_ERROR_SIZE];
+        path_of(path, sizeof(path), names[k], ".onnx");
+        elman_onnx *m;
+        assert_int_equal(elman_onnx_read(path, &m, err, sizeof(err)), ELMAN_OK);
+        elman_rnn_info i;
+        memset(&i, 0xff, sizeof(i));
+        assert_int_equal(elman_rnn_info_from_onnx(m, &i, err, sizeof(err)), ELMAN_OK);
+        assert_int_equal(i.nonlinearity_from_metadata, 1);
+        assert_int_equal(i.batch_first_from_metadata, 1);
+        assert_string_equal(i.prefix, "");
+        assert_int_equal(i.format, ELMAN_FORMAT_ONNX);
+        assert_int_equal(i.dtype, ELMAN_DTYPE_F32);
+        assert_int_equal(i.config.struct_size, d.struct_size);
+        assert_int_equal(i.config.dtype, ELMAN_FLOAT32);
+        assert_int_equal(i.config.num_threads, d.num_threads);
+        assert_int_equal(i.config.deterministic, d.deterministic);
+        elman_onnx_free(m);
+    }
+}
+
+/* elman_rnn_load() takes prefix "" for an ONNX file as it takes NULL. */
+static void test_load_empty_prefix(void **state)
+{
+    (void)state;
+    char path[512], err[ELMAN_IO_ERROR_SIZE];
+    path_of(path, sizeof(path), "torch_2l_bi_bf_h0", ".onnx");
+    elman_rnn *a, *b;
+    elman_rnn_info ia, ib;
+    assert_int_equal(elman_rnn_load(path, NULL, &a, &ia, err, sizeof(err)), ELMAN_OK);
+    int rc = elman_rnn_load(path, "", &b, &ib, err, sizeof(err));
+    if (rc != ELMAN_OK)
+        print_error("%s\n", err);
+    assert_int_equal(rc, ELMAN_OK);
+    assert_memory_equal(&ia, &ib, sizeof(ia));
+    assert_int_equal(ib.format, ELMAN_FORMAT_ONNX);
+    enum { B = 2, T = 3 };
+    tu_rng rng;
+    tu_seed(&rng, 77);
+    const size_t nx = tu_elems_x(&ia.config, B, T), ny = tu_elems_out(&ia.config, B, T);
+    float *x = tu_random(&rng, nx, 1.0f), *ya = malloc(ny * sizeof(float)),
+          *yb = malloc(ny * sizeof(float));
+    assert_int_equal(elman_rnn_forward(a, B, T, x, NULL, NULL, ya, NULL, NULL, 0), ELMAN_OK);
+    assert_int_equal(elman_rnn_forward(b, B, T, x, NULL, NULL, yb, NULL, NULL, 0), ELMAN_OK);
+    assert_memory_equal(ya, yb, ny * sizeof(float));
+    free(x);
+    free(ya);
+    free(yb);
+    elman_rnn_free(a);
+    elman_rnn_free(b);
+}
+
+/* elman_onnx_parse() keeps nothing of the caller's buffer: freed (and
+ * overwritten) as soon as the call returns, the names of the nodes and
+ * inputs still read, and the model built from it computes what
+ * elman_rnn_load() of the file computes, bitwise. AddressSanitizer would
+ * see any read of the freed buffer. */
+static void test_parse_keeps_no_reference(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"torch_head", "node_for_len", "node_const_weights"};
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        char path[512], err[ELMAN_IO_ERROR_SIZE];
+        path_of(path, sizeof(path), names[k], ".onnx");
+        size_t size;
+        unsigned char *bytes = read_bytes(path, &size);
+        elman_onnx *m;
+        int rc = elman_onnx_parse(bytes, size, &m, err, sizeof(err));
+        memset(bytes, 0xa5, size);
+        free(bytes);
+        assert_int_equal(rc, ELMAN_OK);
+        size_t chars = 0;
+        for (size_t i = 0; i < elman_onnx_node_count(m); i++)
+            chars += strlen(elman_onnx_node_at(m, i)->name) +
+                     strlen(elman_onnx_node_at(m, i)->op_type);
+        assert_true(chars > 0);
+        const char *x, *h0, *len;
+        assert_int_equal(elman_onnx_inputs(m, &x, &h0, &len), ELMAN_OK);
+        assert_true(strlen(x) > 0 && (h0 == NULL || strlen(h0) > 0) &&
+                    (len == NULL || strlen(len) > 0));
+        elman_rnn_info info, li;
+        elman_rnn *parsed, *loaded;
+        assert_int_equal(elman_rnn_info_from_onnx(m, &info, err, sizeof(err)), ELMAN_OK);
+        assert_int_equal(elman_rnn_from_onnx(m, &info, &parsed, err, sizeof(err)), ELMAN_OK);
+        elman_onnx_free(m);
+        assert_int_equal(elman_rnn_load(path, NULL, &loaded, &li, err, sizeof(err)), ELMAN_OK);
+        assert_memory_equal(&info, &li, sizeof(info));
+        enum { B = 2, T = 3 };
+        tu_rng rng;
+        tu_seed(&rng, 90 + k);
+        const size_t nx = tu_elems_x(&info.config, B, T), ny = tu_elems_out(&info.config, B, T);
+        const size_t nh = tu_elems_state(&info.config, B);
+        float *xs = tu_random(&rng, nx, 1.0f), *y[2], *h[2];
+        elman_rnn *models[2] = {parsed, loaded};
+        for (int j = 0; j < 2; j++) {
+            y[j] = malloc(ny * sizeof(float));
+            h[j] = malloc(nh * sizeof(float));
+            assert_int_equal(elman_rnn_forward(models[j], B, T, xs, NULL, NULL, y[j], h[j], NULL,
+                                               0),
+                             ELMAN_OK);
+        }
+        assert_memory_equal(y[0], y[1], ny * sizeof(float));
+        assert_memory_equal(h[0], h[1], nh * sizeof(float));
+        for (int j = 0; j < 2; j++) {
+            free(y[j]);
+            free(h[j]);
+        }
+        free(xs);
+        elman_rnn_free(parsed);
+        elman_rnn_free(loaded);
+    }
+}
+
+/* ---- message buffers ---- */
+
+typedef struct onnx_args {
+    const char *path, *prefix;
+    const unsigned char *bytes;
+    size_t size;
+    const elman_onnx *m;
+    const elman_rnn_info *info;
+} onnx_args;
+
+static int call_read(void *ctx, char *err, size_t n)
+{
+    const onnx_args *a = ctx;
+    elman_onnx *m;
+    int rc = elman_onnx_read(a->path, &m, err, n);
+    elman_onnx_free(m);
+    return rc;
+}
+
+static int call_parse(void *ctx, char *err, size_t n)
+{
+    const onnx_args *a = ctx;
+    elman_onnx *m;
+    int rc = elman_onnx_parse(a->bytes, a->size, &m, err, n);
+    elman_onnx_free(m);
+    return rc;
+}
+
+static int call_info(void *ctx, char *err, size_t n)
+{
+    const onnx_args *a = ctx;
+    elman_rnn_info info;
+    return elman_rnn_info_from_onnx(a->m, &info, err, n);
+}
+
+static int call_from(void *ctx, char *err, size_t n)
+{
+    const onnx_args *a = ctx;
+    elman_rnn *rnn;
+    int rc = elman_rnn_from_onnx(a->m, a->info, &rnn, err, n);
+    elman_rnn_free(rnn);
+    return rc;
+}
+
+static int call_load(void *ctx, char *err, size_t n)
+{
+    const onnx_args *a = ctx;
+    elman_rnn *rnn;
+    int rc = elman_rnn_load(a->path, a->prefix, &rnn, NULL, err, n);
+    elman_rnn_free(rnn);
+    return rc;
+}
+
+/* Every ONNX function with a message buffer: a message cut to any buffer
+ * size is the full message's start, NUL-terminated; success sets it to
+ * "". A long file name leads the messages of the file readers. */
+static void test_messages(void **state)
+{
+    (void)state;
+    char good[512], bad[512], name[201], err[ELMAN_IO_ERROR_SIZE];
+    const char *dir = it_tempdir(0);
+    memset(name, 'n', 200);
+    name[200] = '\0';
+    path_of(good, sizeof(good), "node_for", ".onnx");
+    snprintf(bad, sizeof(bad), "%s/bad/no_rnn.onnx", g_dir);
+    size_t size, bad_size;
+    unsigned char *bytes = read_bytes(good, &size), *bad_bytes = read_bytes(bad, &bad_size);
+    snprintf(bad, sizeof(bad), "%s/%s.onnx", dir, name);
+    it_buf b = {bad_bytes, bad_size};
+    it_write_file(bad, &b);
+    elman_onnx *m;
+    elman_rnn_info info, wrong;
+    assert_int_equal(elman_onnx_parse(bytes, size, &m, err, sizeof(err)), ELMAN_OK);
+    assert_int_equal(elman_rnn_info_from_onnx(m, &info, err, sizeof(err)), ELMAN_OK);
+    wrong = info;
+    wrong.config.num_layers = 2;
+
+    onnx_args a = {bad, NULL, bad_bytes, bad_size, NULL, &wrong};
+    it_check_message("onnx_read", call_read, &a, ELMAN_ERR_SHAPE);
+    it_check_message("onnx_parse", call_parse, &a, ELMAN_ERR_SHAPE);
+    it_check_message("rnn_load", call_load, &a, ELMAN_ERR_SHAPE);
+    it_check_message("info_from_onnx", call_info, &a, ELMAN_ERR_NULL_ARGUMENT);
+    a.m = m;
+    it_check_message("from_onnx", call_from, &a, ELMAN_ERR_INVALID_CONFIG);
+    a.path = good;
+    a.prefix = "rnn.";
+    it_check_message("rnn_load with a prefix", call_load, &a, ELMAN_ERR_INVALID_CONFIG);
+
+    a = (onnx_args){good, "", bytes, size, m, &info};
+    it_check_cleared("onnx_read", call_read, &a);
+    it_check_cleared("onnx_parse", call_parse, &a);
+    it_check_cleared("info_from_onnx", call_info, &a);
+    it_check_cleared("from_onnx", call_from, &a);
+    it_check_cleared("rnn_load", call_load, &a);
+
+    /* elman_onnx_inputs(): m is required, each output is optional. */
+    const char *x = "?";
+    assert_int_equal(elman_onnx_inputs(NULL, &x, NULL, NULL), ELMAN_ERR_NULL_ARGUMENT);
+    assert_int_equal(elman_onnx_inputs(m, NULL, NULL, NULL), ELMAN_OK);
+    assert_int_equal(elman_onnx_inputs(m, &x, NULL, NULL), ELMAN_OK);
+    assert_string_equal(x, "X");
+    elman_onnx_free(m);
+    free(bytes);
+    free(bad_bytes);
+    it_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -435,6 +684,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cases),  cmocka_unit_test(test_config),
         cmocka_unit_test(test_nodes),  cmocka_unit_test(test_bad),
         cmocka_unit_test(test_truncations), cmocka_unit_test(test_api),
+        cmocka_unit_test(test_info_fields), cmocka_unit_test(test_load_empty_prefix),
+        cmocka_unit_test(test_parse_keeps_no_reference), cmocka_unit_test(test_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
