@@ -961,6 +961,49 @@ static void test_parse_equals_load(void **state)
                      ELMAN_ERR_NULL_ARGUMENT);
 }
 
+/* elman_model_file_format(): safetensors when byte 8 is '{' (whatever the
+ * name and the first byte), else ONNX when the first byte is 0x08 or the
+ * name ends in ".onnx", else safetensors. */
+static void test_model_file_format(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *bytes;
+        size_t n;
+        int format;
+    } cases[] = {
+        {"st.onnx", "\x02\0\0\0\0\0\0\0{}", 10, ELMAN_FORMAT_SAFETENSORS},
+        {"st8.bin", "\x08\0\0\0\0\0\0\0{}      ", 16, ELMAN_FORMAT_SAFETENSORS},
+        {"ir.bin", "\x08\x07\x12\x01x", 5, ELMAN_FORMAT_ONNX},
+        {"one.bin", "\x08", 1, ELMAN_FORMAT_ONNX},
+        {"junk.onnx", "junk", 4, ELMAN_FORMAT_ONNX},
+        {"empty.onnx", "", 0, ELMAN_FORMAT_ONNX},
+        {"junk.bin", "junk", 4, ELMAN_FORMAT_SAFETENSORS},
+        {"empty.bin", "", 0, ELMAN_FORMAT_SAFETENSORS},
+        {"x.onnx.bin", "junk", 4, ELMAN_FORMAT_SAFETENSORS},
+    };
+    const char *dir = it_tempdir(1);
+    char path[512], err[ELMAN_IO_ERROR_SIZE];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, cases[i].name);
+        it_buf b = {(unsigned char *)cases[i].bytes, cases[i].n};
+        it_write_file(path, &b);
+        int format = -1;
+        assert_int_equal(elman_model_file_format(path, &format, err, sizeof(err)), ELMAN_OK);
+        if (format != cases[i].format) {
+            print_error("%s: format %d, expected %d\n", cases[i].name, format, cases[i].format);
+            fail();
+        }
+    }
+    int format;
+    assert_int_equal(elman_model_file_format(NULL, &format, err, sizeof(err)),
+                     ELMAN_ERR_NULL_ARGUMENT);
+    assert_int_equal(elman_model_file_format(path, NULL, err, sizeof(err)),
+                     ELMAN_ERR_NULL_ARGUMENT);
+    it_rmdir(dir);
+}
+
 /* ---- message buffers ---- */
 
 typedef struct load_args {
@@ -1094,6 +1137,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_info_fields),
         cmocka_unit_test(test_info_changes_accepted),
         cmocka_unit_test(test_parse_equals_load),
+        cmocka_unit_test(test_model_file_format),
         cmocka_unit_test(test_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
