@@ -4,7 +4,7 @@
 # build time from the ONNX schema Debian ships in libonnx-dev
 # (/usr/include/onnx/onnx.proto); no generated code is kept in the tree.
 # AUTO builds the loader when all three are there, ON fails without them,
-# OFF leaves it out (the elman_onnx_* functions then return
+# OFF leaves it out (src/io/onnx_none.c: the ONNX functions then return
 # ELMAN_ERR_UNSUPPORTED, so the API is the same either way).
 #
 # Sets ELMAN_ONNX_ENABLED and ELMAN_ONNX_SOURCES (the sources to add to

@@ -377,8 +377,11 @@ ELMAN_API int elman_model_file_format(const char *path, int *format, char *err,
                                       size_t err_size);
 
 /** @return 1 if this elman_io was built with the ONNX loader (CMake option
- *  ELMAN_ONNX), 0 if not: then every elman_onnx_* function and
- *  elman_rnn_info_from_onnx() return ELMAN_ERR_UNSUPPORTED. */
+ *  ELMAN_ONNX), 0 if not: then elman_onnx_read(), elman_onnx_parse(),
+ *  elman_rnn_info_from_onnx(), elman_rnn_from_onnx() (each with a message)
+ *  and elman_onnx_inputs() return ELMAN_ERR_UNSUPPORTED, as
+ *  elman_rnn_load() does for an ONNX file; elman_onnx_node_count() is 0
+ *  and elman_onnx_node_at() NULL. */
 ELMAN_API int elman_onnx_supported(void);
 
 /** A parsed ONNX model whose RNN part elman can run. Opaque; read-only once

@@ -4,14 +4,29 @@
 # Y_h (PyTorch's outputs, or the ONNX definition computed in float64),
 # `elman info` listing the nodes it
 # ignored, and bad files refused with one line and no output left behind.
-# Skipped (77) when elman_io was built without the ONNX loader.
+# When elman_io was built without the ONNX loader (ONNX_BUILT 0), that run
+# and info refuse an ONNX file with one line saying so, writing nothing.
 #
 # usage: test_cli_onnx.sh ELMAN NPY_COMPARE DATA_DIR ONNX_BUILT
 # shellcheck source=cli_lib.sh
 . "$(dirname "$0")/cli_lib.sh"
 if [[ ${4:-0} != 1 ]]; then
-    echo "SKIPPED: elman_io was built without the ONNX loader (-DELMAN_ONNX=OFF)"
-    exit 77
+    want="$D/torch_1l.onnx: this elman_io was built without ONNX support"
+    runs=$((runs + 1))
+    "$ELMAN" run --weights "$D/torch_1l.onnx" --input "$D/torch_1l.x.npy" --output "$W/y.npy" \
+        --hn "$W/hn.npy" 2>"$W/err"
+    rc=$?
+    [[ $rc == 1 && $(wc -l <"$W/err") == 1 ]] || fail "run without ONNX: exit $rc, $(cat "$W/err")"
+    grep -qF "elman: $want" "$W/err" || fail "run without ONNX: $(cat "$W/err")"
+    [[ -e $W/y.npy || -e $W/hn.npy ]] && fail "run without ONNX: an output was written"
+    runs=$((runs + 1))
+    "$ELMAN" info "$D/torch_1l.onnx" >"$W/out" 2>"$W/err"
+    rc=$?
+    [[ $rc == 1 && $(wc -l <"$W/err") == 1 ]] || fail "info without ONNX: exit $rc, $(cat "$W/err")"
+    grep -qF "elman: $want" "$W/err" || fail "info without ONNX: $(cat "$W/err")"
+    [[ -s $W/out ]] && fail "info without ONNX: printed $(cat "$W/out")"
+    finish test_cli_onnx
+    exit
 fi
 
 # ---- every case of the loader's suite, through the tool ----

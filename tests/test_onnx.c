@@ -5,7 +5,8 @@
  * elman_rnn_load() and run; the float64 models to 1e-10 where the reference
  * is float64; what the loader reports (format, nodes, inputs); and the bad
  * files of tests/data/onnx/bad with their codes and messages.
- * Skipped (exit 77) when elman_io was built without the ONNX loader. */
+ * In a build without the ONNX loader (-DELMAN_ONNX=OFF), that every entry
+ * point refuses instead, as the header says. */
 #include "cmocka_wrap.h"
 
 #include <stdio.h>
@@ -662,15 +663,84 @@ static void test_messages(void **state)
     it_rmdir(dir);
 }
 
+/* A message of the library built without the loader: one line saying so. */
+static void assert_says_unsupported(const char *err)
+{
+    if (strstr(err, "built without ONNX support") == NULL || strchr(err, '\n') != NULL)
+        fail_msg("not the message of a build without ONNX: \"%s\"", err);
+}
+
+/* Built without the loader: every entry point refuses, as the header
+ * says; a file is still told to be ONNX by its content, and
+ * elman_rnn_load() refuses it rather than reading it as safetensors. */
+static void test_unsupported(void **state)
+{
+    (void)state;
+    char path[512], err[ELMAN_IO_ERROR_SIZE];
+    assert_int_equal(elman_onnx_supported(), 0);
+    path_of(path, sizeof(path), "node_for", ".onnx");
+    elman_onnx *m = (elman_onnx *)1;
+    err[0] = '\0';
+    assert_int_equal(elman_onnx_read(path, &m, err, sizeof(err)), ELMAN_ERR_UNSUPPORTED);
+    assert_null(m);
+    assert_says_unsupported(err);
+    assert_non_null(strstr(err, path)); /* names the file */
+
+    static unsigned char buf[1 << 16];
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t size = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    assert_true(size > 0 && size < sizeof(buf));
+    m = (elman_onnx *)1;
+    err[0] = '\0';
+    assert_int_equal(elman_onnx_parse(buf, size, &m, err, sizeof(err)), ELMAN_ERR_UNSUPPORTED);
+    assert_null(m);
+    assert_says_unsupported(err);
+
+    elman_rnn_info info;
+    err[0] = '\0';
+    assert_int_equal(elman_rnn_info_from_onnx(NULL, &info, err, sizeof(err)),
+                     ELMAN_ERR_UNSUPPORTED);
+    assert_says_unsupported(err);
+    elman_config_init(&info.config);
+    elman_rnn *rnn = (elman_rnn *)1;
+    err[0] = '\0';
+    assert_int_equal(elman_rnn_from_onnx(NULL, &info, &rnn, err, sizeof(err)),
+                     ELMAN_ERR_UNSUPPORTED);
+    assert_null(rnn);
+    assert_says_unsupported(err);
+    const char *x = NULL, *h0 = NULL, *len = NULL;
+    assert_int_equal(elman_onnx_inputs(NULL, &x, &h0, &len), ELMAN_ERR_UNSUPPORTED);
+    assert_int_equal(elman_onnx_node_count(NULL), 0);
+    assert_null(elman_onnx_node_at(NULL, 0));
+    elman_onnx_free(NULL);
+
+    int format = -1;
+    assert_int_equal(elman_model_file_format(path, &format, err, sizeof(err)), ELMAN_OK);
+    assert_int_equal(format, ELMAN_FORMAT_ONNX);
+    rnn = (elman_rnn *)1;
+    err[0] = '\0';
+    assert_int_equal(elman_rnn_load(path, NULL, &rnn, &info, err, sizeof(err)),
+                     ELMAN_ERR_UNSUPPORTED);
+    assert_null(rnn);
+    assert_says_unsupported(err);
+    assert_non_null(strstr(err, path));
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: test_onnx DATA_DIR SAFETENSORS_FILE\n");
+    if (argc != 4) {
+        fprintf(stderr, "usage: test_onnx DATA_DIR SAFETENSORS_FILE ONNX_BUILT\n");
         return 1;
     }
-    if (!elman_onnx_supported()) {
-        printf("SKIP: elman_io was built without the ONNX loader (ELMAN_ONNX)\n");
-        return 77;
+    /* ONNX_BUILT: whether CMake built the loader (ELMAN_ONNX_ENABLED); the
+     * library must agree, so that neither half is skipped unnoticed. */
+    const int built = strcmp(argv[3], "1") == 0;
+    if (elman_onnx_supported() != built) {
+        fprintf(stderr, "elman_onnx_supported() is %d, but the build %s the ONNX loader\n",
+                elman_onnx_supported(), built ? "includes" : "leaves out");
+        return 1;
     }
     g_dir = argv[1];
     int format = -1;
@@ -679,6 +749,10 @@ int main(int argc, char **argv)
         format != ELMAN_FORMAT_SAFETENSORS) {
         fprintf(stderr, "%s is not seen as safetensors\n", argv[2]);
         return 1;
+    }
+    if (!built) {
+        const struct CMUnitTest off[] = {cmocka_unit_test(test_unsupported)};
+        return cmocka_run_group_tests(off, NULL, NULL);
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),  cmocka_unit_test(test_config),
