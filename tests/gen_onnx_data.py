@@ -158,7 +158,30 @@ def y_to_elman(Y, layout):
 
 # ---- building graphs ----
 
-def tensor(name, a, dtype=np.float32):
+# The ONNX types of the weights' dtypes ("bfloat16": numpy has none).
+ONNX_TYPE = {np.float32: TensorProto.FLOAT, np.float64: TensorProto.DOUBLE,
+             np.float16: TensorProto.FLOAT16, "bfloat16": TensorProto.BFLOAT16}
+
+
+def round_to(a, dtype):
+    """a's values as dtype holds them, back in float32 (bfloat16: to
+    nearest even, as torch and onnx.helper round)."""
+    a = np.ascontiguousarray(a, np.float32)
+    if dtype == "bfloat16":
+        return torch.from_numpy(a).to(torch.bfloat16).to(torch.float32).numpy()
+    return a.astype(dtype).astype(np.float32)
+
+
+def tensor(name, a, dtype=np.float32, typed=False):
+    """An initializer as numpy_helper writes it (raw_data), or with typed,
+    in the field ONNX has for the type (float_data, double_data; int32_data
+    for float16 and bfloat16). bfloat16 values are rounded to it first."""
+    if typed:
+        a = round_to(a, dtype)
+        return helper.make_tensor(name, ONNX_TYPE[dtype], a.shape, a.flatten().tolist())
+    if dtype == "bfloat16":  # the high half of each float32, little-endian
+        bits = (round_to(a, dtype).view(np.uint32) >> 16).astype("<u2")
+        return helper.make_tensor(name, TensorProto.BFLOAT16, a.shape, bits.tobytes(), raw=True)
     return numpy_helper.from_array(np.asarray(a).astype(dtype), name)
 
 
@@ -184,15 +207,15 @@ def rnn_weights(rng, D, H, I, scale=None):
 def node_case(name, I=3, H=4, T=5, Bn=2, direction="forward", acts=None, alphas=None,
               betas=None, clip=None, layout=0, h0="none", lengths=False, bias=True,
               hidden_attr=True, wdtype=np.float32, scale=None, xscale=1.0, const_w=False,
-              head=False, wdtypes=None):
+              head=False, typed=False):
     """One RNN node. h0: "none" (absent), "input" (a graph input), "zeros"
-    (ConstantOfShape inside the graph). wdtypes: the dtypes of W, R and B
-    when they differ (else wdtype for all three)."""
+    (ConstantOfShape inside the graph). wdtype: the weights' type, or one
+    per W, R and B; typed: in the typed fields, not raw_data."""
     rng = seed(name)
     D = 2 if direction == "bidirectional" else 1
     W, R, B = rnn_weights(rng, D, H, I, scale)
-    dts = wdtypes if wdtypes is not None else (wdtype,) * 3
-    W, R, B = (a.astype(dt).astype(np.float32) for a, dt in zip((W, R, B), dts))
+    wdtypes = wdtype if isinstance(wdtype, tuple) else (wdtype,) * 3
+    W, R, B = (round_to(a, t) for a, t in zip((W, R, B), wdtypes))
     xs = (T, Bn, I) if layout == 0 else (Bn, T, I)
     X = (rng.standard_normal(xs) * xscale).astype(np.float32)
     hs = (D, Bn, H) if layout == 0 else (Bn, D, H)
@@ -218,13 +241,15 @@ def node_case(name, I=3, H=4, T=5, Bn=2, direction="forward", acts=None, alphas=
         attrs["layout"] = layout
     nodes, inits = [], []
     inputs = [vi("X", TensorProto.FLOAT, ["a", "b", I])]
-    for (nm, a), dt in zip((("W", W), ("R", R), ("B", B if bias else None)), dts):
+    for nm, a, t in (("W", W, wdtypes[0]), ("R", R, wdtypes[1]),
+                     ("B", B if bias else None, wdtypes[2])):
         if a is None:
             continue
         if const_w:
-            nodes.append(helper.make_node("Constant", [], [nm], value=tensor(nm + "_c", a, dt)))
+            nodes.append(helper.make_node("Constant", [], [nm],
+                                          value=tensor(nm + "_c", a, t, typed)))
         else:
-            inits.append(tensor(nm, a, dt))
+            inits.append(tensor(nm, a, t, typed))
     seq = ""
     if lengths:
         inputs.append(vi("lengths", TensorProto.INT64, ["b"]))
@@ -289,7 +314,11 @@ def node_cases():
     node_case("node_no_hidden_attr", hidden_attr=False)
     node_case("node_f64_weights", wdtype=np.float64)
     node_case("node_f16_weights", wdtype=np.float16)
-    node_case("node_mixed_weights", wdtypes=(np.float32, np.float64, np.float16))
+    node_case("node_mixed_weights", wdtype=(np.float32, np.float64, np.float16))
+    node_case("node_bf16_weights", wdtype="bfloat16")
+    node_case("node_bf16_typed_weights", wdtype="bfloat16", typed=True, direction="bidirectional")
+    # float_data, double_data and float16 in int32_data: one model, mixed types.
+    node_case("node_mixed_typed_weights", wdtype=(np.float32, np.float64, np.float16), typed=True)
     node_case("node_const_weights", const_w=True)
     node_case("node_head", head=True, direction="bidirectional")
     pair_case("node_pair", layers=1)

@@ -234,7 +234,13 @@ static void test_config(void **state)
     assert_int_equal(i.dtype, ELMAN_DTYPE_F64);
     load_info("node_f16_weights", &i);
     assert_int_equal(i.dtype, ELMAN_DTYPE_F16);
+    load_info("node_bf16_weights", &i); /* raw_data */
+    assert_int_equal(i.dtype, ELMAN_DTYPE_BF16);
+    load_info("node_bf16_typed_weights", &i); /* int32_data */
+    assert_int_equal(i.dtype, ELMAN_DTYPE_BF16);
     load_info("node_mixed_weights", &i); /* W float, R double, B float16 */
+    assert_int_equal(i.dtype, -1);
+    load_info("node_mixed_typed_weights", &i); /* the same, in the typed fields */
     assert_int_equal(i.dtype, -1);
     load_info("torch_2l_bi_bf_h0", &i);
     assert_int_equal(i.config.num_layers, 2);
