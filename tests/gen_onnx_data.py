@@ -208,8 +208,10 @@ def node_case(name, I=3, H=4, T=5, Bn=2, direction="forward", acts=None, alphas=
               betas=None, clip=None, layout=0, h0="none", lengths=False, bias=True,
               hidden_attr=True, wdtype=np.float32, scale=None, xscale=1.0, const_w=False,
               head=False, typed=False):
-    """One RNN node. h0: "none" (absent), "input" (a graph input), "zeros"
-    (ConstantOfShape inside the graph). wdtype: the weights' type, or one
+    """One RNN node. h0: "none" (absent), "input" (a graph input), or zeros
+    built inside the graph: "zeros" (ConstantOfShape), "expand" (a zero
+    [1, 1, H] expanded), "slice" (rows of a zero initializer), "constant" (a
+    Constant node). wdtype: the weights' type, or one
     per W, R and B; typed: in the typed fields, not raw_data."""
     rng = seed(name)
     D = 2 if direction == "bidirectional" else 1
@@ -264,6 +266,23 @@ def node_case(name, I=3, H=4, T=5, Bn=2, direction="forward", acts=None, alphas=
         nodes.append(helper.make_node("ConstantOfShape", ["hshape"], ["hz"],
                                       value=tensor("v", [0.0])))
         hname = "hz"
+    elif h0 == "expand":
+        inits += [tensor("hzero", np.zeros((1, 1, H))), tensor("hshape", list(hs), np.int64)]
+        nodes.append(helper.make_node("Expand", ["hzero", "hshape"], ["hz"], name="hexpand"))
+        hname = "hz"
+    elif h0 == "slice":
+        ax = 0 if layout == 0 else 1
+        zs = list(hs)
+        zs[ax] += 1
+        inits += [tensor("hzero", np.zeros(zs)), tensor("hs", [0], np.int64),
+                  tensor("he", [D], np.int64), tensor("ha", [ax], np.int64)]
+        nodes.append(helper.make_node("Slice", ["hzero", "hs", "he", "ha"], ["hz"],
+                                      name="hslice"))
+        hname = "hz"
+    elif h0 == "constant":
+        nodes.append(helper.make_node("Constant", [], ["hz"], value=tensor("hc", np.zeros(hs)),
+                                      name="hconst"))
+        hname = "hz"
     nodes.append(helper.make_node("RNN", ["X", "W", "R", "B" if bias else "", seq, hname],
                                   ["Y", "Y_h"], name="rnn", **attrs))
     outputs = [vi("Y", TensorProto.FLOAT, None), vi("Y_h", TensorProto.FLOAT, None)]
@@ -285,6 +304,9 @@ def node_cases():
         node_case("node_%s_len" % d[:3], direction=d, lengths=True, h0="input", Bn=3, T=6)
     node_case("node_fwd_attr")  # direction="forward" written out
     node_case("node_zeros", h0="zeros", direction="bidirectional")
+    node_case("node_zeros_expand", h0="expand", direction="bidirectional")
+    node_case("node_zeros_slice", h0="slice", layout=1, direction="bidirectional")
+    node_case("node_zeros_constant", h0="constant")
     for a, (k, da, db, _) in ACTS.items():
         sc = 1.0 if a in ("Affine", "Softplus") else None
         node_case("node_act_%s" % a.lower(), acts=[a], scale=0.3 if sc else None)
@@ -314,6 +336,8 @@ def node_cases():
     node_case("node_no_hidden_attr", hidden_attr=False)
     node_case("node_f64_weights", wdtype=np.float64)
     node_case("node_f16_weights", wdtype=np.float16)
+    # ONNX's RNN takes float16, float and double weights of X's type; elman
+    # also takes bfloat16 and mixed types (the README, elman_io.h).
     node_case("node_mixed_weights", wdtype=(np.float32, np.float64, np.float16))
     node_case("node_bf16_weights", wdtype="bfloat16")
     node_case("node_bf16_typed_weights", wdtype="bfloat16", typed=True, direction="bidirectional")
@@ -323,13 +347,16 @@ def node_cases():
     node_case("node_head", head=True, direction="bidirectional")
     pair_case("node_pair", layers=1)
     pair_case("node_pair_2l_h0", layers=2, h0=True)
+    pair_case("node_pair_mixed_bias", layers=2, no_b=("l0r", "l1f"))
+    chain_bias_case("node_chain_mixed_bias", biases=(False, True, False))
     chain_case("node_chain_bi_layout1", layout=1)
     chain_unsqueeze_case("node_chain_unsqueeze")
 
 
-def pair_case(name, layers=1, I=3, H=4, T=5, Bn=2, h0=False):
+def pair_case(name, layers=1, I=3, H=4, T=5, Bn=2, h0=False, no_b=()):
     """Each layer a forward and a reverse node joined by Concat: one
-    bidirectional layer per pair."""
+    bidirectional layer per pair. no_b: the nodes without B ("l0r": layer
+    0's reverse node), whose biases are zero in the model."""
     rng = seed(name)
     X = rng.standard_normal((T, Bn, I)).astype(np.float32)
     H0 = rng.uniform(-1, 1, (2 * layers, Bn, H)).astype(np.float32) if h0 else None
@@ -345,7 +372,10 @@ def pair_case(name, layers=1, I=3, H=4, T=5, Bn=2, h0=False):
         for d, direction in enumerate(("forward", "reverse")):
             W, R, B = rnn_weights(rng, 1, H, xin.shape[2])
             p = "l%d%s" % (l, direction[0])
-            inits += [tensor(p + "W", W), tensor(p + "R", R), tensor(p + "B", B)]
+            if p in no_b:
+                B = None
+            inits += [tensor(p + "W", W), tensor(p + "R", R)]
+            inits += [tensor(p + "B", B)] if B is not None else []
             hname = ""
             if h0:
                 inits += [tensor(p + "s", [2 * l + d], np.int64),
@@ -354,7 +384,8 @@ def pair_case(name, layers=1, I=3, H=4, T=5, Bn=2, h0=False):
                 nodes.append(helper.make_node("Slice", ["h0", p + "s", p + "e", p + "a"],
                                               [p + "h0"]))
                 hname = p + "h0"
-            nodes.append(helper.make_node("RNN", [x, p + "W", p + "R", p + "B", "", hname],
+            nodes.append(helper.make_node("RNN", [x, p + "W", p + "R",
+                                                  p + "B" if B is not None else "", "", hname],
                                           [p + "Y", p + "Yh"], name=p, hidden_size=H,
                                           direction=direction))
             nodes.append(helper.make_node("Squeeze", [p + "Y", "ax1"], [p + "Ys"]))
@@ -395,6 +426,30 @@ def chain_case(name, layout=1, I=3, H=4, T=5, Bn=2):
                          [vi(x, TensorProto.FLOAT, None)], inits),
               os.path.join(OUT, name + ".onnx"))
     record(name, X, xin, np.concatenate(hn, axis=1))
+
+
+def chain_bias_case(name, biases, I=3, H=4, T=5, Bn=2):
+    """Forward layers linked by a Squeeze, layer l without B unless
+    biases[l]: the model has biases, zero in those layers."""
+    rng = seed(name)
+    X = rng.standard_normal((T, Bn, I)).astype(np.float32)
+    inits = [tensor("ax1", [1], np.int64)]
+    nodes, hn, x, xin = [], [], "X", X
+    for l, bias in enumerate(biases):
+        W, R, B = rnn_weights(rng, 1, H, xin.shape[2])
+        p = "l%d" % l
+        inits += [tensor(p + "W", W), tensor(p + "R", R)] + ([tensor(p + "B", B)] if bias else [])
+        nodes += [helper.make_node("RNN", [x, p + "W", p + "R", p + "B" if bias else ""],
+                                   [p + "Y", p + "Yh"], name=p, hidden_size=H),
+                  helper.make_node("Squeeze", [p + "Y", "ax1"], [p + "X"], name=p + "sq")]
+        Y, Yh = ref_rnn(xin, W, R, B if bias else None, None, None, "forward",
+                        resolve_acts(None, None, None, 1), None, 0)
+        hn.append(Yh)
+        x, xin = p + "X", y_to_elman(Y, 0)
+    onnx.save(make_model(nodes, [vi("X", TensorProto.FLOAT, ["t", "b", I])],
+                         [vi(x, TensorProto.FLOAT, None)], inits),
+              os.path.join(OUT, name + ".onnx"))
+    record(name, X, xin, np.concatenate(hn, axis=0))
 
 
 def chain_unsqueeze_case(name, I=3, H=4, T=5, Bn=2):

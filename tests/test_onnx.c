@@ -254,6 +254,16 @@ static void test_config(void **state)
     load_info("node_pair_2l_h0", &i);
     assert_int_equal(i.config.bidirectional, 1);
     assert_int_equal(i.config.num_layers, 2);
+    /* Layers without B among layers with one: a model with biases (zero in
+     * those layers); the parameters are the file's. */
+    load_info("node_chain_mixed_bias", &i);
+    assert_int_equal(i.config.num_layers, 3);
+    assert_int_equal(i.config.bias, ELMAN_BIAS_BOTH);
+    assert_int_equal(i.num_parameters,
+                     (4 * 3 + 4 * 4) + (4 * 4 + 4 * 4 + 2 * 4) + (4 * 4 + 4 * 4));
+    load_info("node_pair_mixed_bias", &i);
+    assert_int_equal(i.config.bias, ELMAN_BIAS_BOTH);
+    assert_int_equal(i.config.bidirectional, 1);
 }
 
 static const elman_onnx_node *find_node(const elman_onnx *m, const char *op, int nth)
@@ -285,6 +295,19 @@ static void test_nodes(void **state)
         head = find_node(m, "Gemm", 0);
     assert_non_null(head);
     assert_int_equal(head->role, ELMAN_ONNX_IGNORED);
+    /* Every node of the graph in the file's order, with its name; layer
+     * -1 for all but the RNN nodes. */
+    assert_int_equal(elman_onnx_node_count(m), 26);
+    assert_string_equal(elman_onnx_node_at(m, 0)->op_type, "Shape");
+    assert_string_equal(elman_onnx_node_at(m, 25)->op_type, "Add");
+    assert_string_equal(find_node(m, "RNN", 1)->name, "/rnn/RNN_1");
+    assert_string_equal(head->name, "/fc/MatMul");
+    for (size_t i = 0; i < elman_onnx_node_count(m); i++) {
+        const elman_onnx_node *n = elman_onnx_node_at(m, i);
+        assert_int_equal(n->role == ELMAN_ONNX_LAYER, n->layer >= 0);
+        assert_int_equal(n->role == ELMAN_ONNX_LAYER, strcmp(n->op_type, "RNN") == 0);
+    }
+    assert_int_equal(head->layer, -1);
     assert_null(elman_onnx_node_at(m, elman_onnx_node_count(m)));
     const char *x, *h0, *len;
     assert_int_equal(elman_onnx_inputs(m, &x, &h0, &len), ELMAN_OK);
@@ -299,12 +322,45 @@ static void test_nodes(void **state)
     assert_string_equal(h0, "h0");
     assert_string_equal(len, "lengths");
     assert_int_equal(find_node(m, "Cast", 0)->role, ELMAN_ONNX_LENGTHS);
+    assert_string_equal(find_node(m, "Cast", 0)->name, ""); /* it has none */
+    assert_int_equal(find_node(m, "Cast", 0)->layer, -1);
+    elman_onnx_free(m);
+
+    path_of(path, sizeof(path), "node_chain_mixed_bias", ".onnx");
+    assert_int_equal(elman_onnx_read(path, &m, err, sizeof(err)), ELMAN_OK);
+    assert_int_equal(find_node(m, "RNN", 2)->layer, 2);
+    assert_string_equal(find_node(m, "Squeeze", 1)->name, "l1sq");
+    assert_int_equal(find_node(m, "Squeeze", 1)->role, ELMAN_ONNX_LAYOUT);
+    assert_string_equal(find_node(m, "Squeeze", 2)->name, "l2sq"); /* after the last layer */
+    assert_int_equal(find_node(m, "Squeeze", 2)->role, ELMAN_ONNX_IGNORED);
+    assert_int_equal(find_node(m, "Squeeze", 2)->layer, -1);
     elman_onnx_free(m);
 
     path_of(path, sizeof(path), "node_const_weights", ".onnx");
     assert_int_equal(elman_onnx_read(path, &m, err, sizeof(err)), ELMAN_OK);
     assert_int_equal(find_node(m, "Constant", 0)->role, ELMAN_ONNX_WEIGHTS);
     elman_onnx_free(m);
+
+    /* A zero initial_h built in the graph is no state, its nodes STATE. */
+    static const struct {
+        const char *file, *op, *name;
+    } zeros[] = {{"node_zeros_expand", "Expand", "hexpand"},
+                 {"node_zeros_slice", "Slice", "hslice"},
+                 {"node_zeros_constant", "Constant", "hconst"},
+                 {"node_zeros", "ConstantOfShape", ""}};
+    for (size_t i = 0; i < sizeof(zeros) / sizeof(zeros[0]); i++) {
+        path_of(path, sizeof(path), zeros[i].file, ".onnx");
+        assert_int_equal(elman_onnx_read(path, &m, err, sizeof(err)), ELMAN_OK);
+        const elman_onnx_node *n = find_node(m, zeros[i].op, 0);
+        assert_non_null(n);
+        assert_string_equal(n->name, zeros[i].name);
+        assert_int_equal(n->role, ELMAN_ONNX_STATE);
+        assert_int_equal(n->layer, -1);
+        h0 = "?";
+        assert_int_equal(elman_onnx_inputs(m, NULL, &h0, NULL), ELMAN_OK);
+        assert_null(h0);
+        elman_onnx_free(m);
+    }
 }
 
 static int status_of(const char *s)
