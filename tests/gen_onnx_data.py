@@ -599,14 +599,15 @@ def simple(attrs=None, W=None, R=None, B=None, inputs_extra=(), init_skip=(), no
     return make_model(list(nodes_pre) + [node], ins, [vi("Y", TensorProto.FLOAT, None)], inits)
 
 
-def two_layers(between, attrs2=None, y_out="Y"):
+def two_layers(between, attrs2=None, y_out="Y", H2=4):
     """Two forward layers, layer 0's output `y_out` through `between`
-    (a list of (op, inputs-after-the-first, attrs)) into layer 1."""
+    (a list of (op, inputs-after-the-first, attrs)) into layer 1, of
+    hidden size 4 and H2."""
     rng = np.random.default_rng(2)
     inits = []
     nodes = []
     for l in range(2):
-        W, R, B = rnn_weights(rng, 1, 4, 3 if l == 0 else 4)
+        W, R, B = rnn_weights(rng, 1, 4 if l == 0 else H2, 3 if l == 0 else 4)
         inits += [tensor("W%d" % l, W), tensor("R%d" % l, R), tensor("B%d" % l, B)]
     nodes.append(helper.make_node("RNN", ["X", "W0", "R0", "B0"], ["Y", "Y_h"], name="l0",
                                   hidden_size=4))
@@ -737,6 +738,23 @@ def write_bad():
     bad("layers_direction", two_layers([("Squeeze", ["ax1"], {})],
                                        attrs2={"hidden_size": 4, "direction": "reverse"}),
         "ELMAN_ERR_UNSUPPORTED", "another direction")
+    bad("layers_clip", two_layers([("Squeeze", ["ax1"], {})],
+                                  attrs2={"hidden_size": 4, "clip": 1.0}),
+        "ELMAN_ERR_UNSUPPORTED", "RNN nodes l0 and l1 differ in clip")
+    bad("layers_hidden", two_layers([("Squeeze", ["ax1"], {})], attrs2={"hidden_size": 5},
+                                    H2=5),
+        "ELMAN_ERR_UNSUPPORTED", "RNN nodes l0 and l1 differ in hidden_size")
+    # A pair's directions differ in clip.
+    m = onnx.load(os.path.join(OUT, "node_pair.onnx"))
+    next(n for n in m.graph.node if n.name == "l0r").attribute.append(
+        helper.make_attribute("clip", 2.0))
+    bad("pair_clip", m, "ELMAN_ERR_UNSUPPORTED", "RNN nodes l0f and l0r differ in clip")
+    # initial_h expanded from a constant that is not zero.
+    bad("h0_expand_nonzero",
+        simple(rnn_inputs=["X", "W", "R", "B", "", "h"],
+               extra_inits=[tensor("h1", np.ones((1, 1, 4))), tensor("hs", [1, 2, 4], np.int64)],
+               nodes_pre=[helper.make_node("Expand", ["h1", "hs"], ["h"], name="hx")]),
+        "ELMAN_ERR_UNSUPPORTED", "initial_h of RNN node rnn comes from node hx (Expand)")
     # Two independent RNNs on the same input.
     m = simple()
     m.graph.node.append(helper.make_node("RNN", ["X", "W", "R", "B"], ["Y2", "Y2_h"],
