@@ -23,7 +23,10 @@ Writes, in tests/data/onnx/:
                 (B, L*D, H) for layout 1 (ONNX's Y_h layout for one node)
 
   and bad/NAME.onnx with bad.txt (NAME CODE TEXT...: the elman_status the
-  loader must return and a part of its message).
+  loader must return and a part of its message), and overrides.txt (NAME
+  TAG OPTIONS...: `elman run` on case NAME with OPTIONS, which override the
+  file's attributes, must write NAME.TAG.y.npy and NAME.TAG.hn.npy, the
+  reference computed with the attributes the options give).
 
 The models:
   torch_*   nn.RNN exported by torch.onnx.export; expected: PyTorch.
@@ -57,6 +60,7 @@ BAD = os.path.join(OUT, "bad")
 OPSET = 14
 
 CASES = []
+OVERRIDES = []
 
 
 def seed(name):
@@ -207,12 +211,13 @@ def rnn_weights(rng, D, H, I, scale=None):
 def node_case(name, I=3, H=4, T=5, Bn=2, direction="forward", acts=None, alphas=None,
               betas=None, clip=None, layout=0, h0="none", lengths=False, bias=True,
               hidden_attr=True, wdtype=np.float32, scale=None, xscale=1.0, const_w=False,
-              head=False, typed=False):
+              head=False, typed=False, overrides=()):
     """One RNN node. h0: "none" (absent), "input" (a graph input), or zeros
     built inside the graph: "zeros" (ConstantOfShape), "expand" (a zero
     [1, 1, H] expanded), "slice" (rows of a zero initializer), "constant" (a
     Constant node). wdtype: the weights' type, or one
-    per W, R and B; typed: in the typed fields, not raw_data."""
+    per W, R and B; typed: in the typed fields, not raw_data. overrides:
+    (tag, the tool's options, what they change) for override()."""
     rng = seed(name)
     D = 2 if direction == "bidirectional" else 1
     W, R, B = rnn_weights(rng, D, H, I, scale)
@@ -295,18 +300,59 @@ def node_case(name, I=3, H=4, T=5, Bn=2, direction="forward", acts=None, alphas=
     r = resolve_acts(acts, alphas, betas, D)
     Y, Yh = ref_rnn(X, W, R, B if bias else None, H0, lens, direction, r, clip, layout)
     record(name, X, y_to_elman(Y, layout), Yh, H0, lens)
+    file_attrs = dict(acts=acts, alphas=alphas, betas=betas, clip=clip, direction=direction)
+    for tag, options, changes in overrides:
+        override(name, tag, options, changes, file_attrs, X, W, R, B if bias else None, H0, lens,
+                 D, layout, y_to_elman(Y, layout))
+
+
+def override(name, tag, options, changes, file_attrs, X, W, R, B, H0, lens, D, layout, y_file):
+    """What `elman run` must write for case `name` with `options`, which
+    override the file's attributes by `changes` (acts: with its own alphas
+    and betas, or their defaults; clip; direction; batch_first: X read as
+    (B, T, I), the state staying (L*D, B, H)): NAME.TAG.y.npy and
+    NAME.TAG.hn.npy, and a line of overrides.txt (NAME TAG OPTIONS...)."""
+    a = dict(file_attrs)
+    if "acts" in changes:
+        a.update(alphas=None, betas=None)
+    a.update({k: v for k, v in changes.items() if k != "batch_first"})
+    r = resolve_acts(a["acts"], a["alphas"], a["betas"], D)
+    if changes.get("batch_first"):
+        assert layout == 0 and H0 is None and lens is None
+        Y, Yh = ref_rnn(X, W, R, B, None, None, a["direction"], r, a["clip"], 1)
+        y, hn = y_to_elman(Y, 1), Yh.transpose(1, 0, 2)
+    else:
+        Y, Yh = ref_rnn(X, W, R, B, H0, lens, a["direction"], r, a["clip"], layout)
+        y, hn = y_to_elman(Y, layout), Yh
+    # The options must change the result, or the test would not see them
+    # ignored.
+    assert y.shape != y_file.shape or np.abs(y - y_file).max() > 1e-2, (name, tag)
+    save(name, "." + tag + ".y.npy", y, "<f8")
+    save(name, "." + tag + ".hn.npy", hn, "<f8")
+    OVERRIDES.append("%s %s %s" % (name, tag, options))
 
 
 def node_cases():
+    # The tool's options override the file's attributes (test_cli_onnx.sh).
+    over = {"forward": [("act", "--activation HardSigmoid:0.25",
+                         {"acts": ["HardSigmoid"], "alphas": [0.25]}),
+                        ("bf", "--batch-first", {"batch_first": True})],
+            "reverse": [("fwd", "--direction forward", {"direction": "forward"})]}
+    over_len = {"forward": [("rev", "--direction reverse", {"direction": "reverse"})]}
     for d in ("forward", "reverse", "bidirectional"):
-        node_case("node_" + d[:3], direction=d)
+        node_case("node_" + d[:3], direction=d, overrides=over.get(d, ()))
         node_case("node_%s_h0" % d[:3], direction=d, h0="input")
-        node_case("node_%s_len" % d[:3], direction=d, lengths=True, h0="input", Bn=3, T=6)
+        node_case("node_%s_len" % d[:3], direction=d, lengths=True, h0="input", Bn=3, T=6,
+                  overrides=over_len.get(d, ()))
     node_case("node_fwd_attr")  # direction="forward" written out
     node_case("node_zeros", h0="zeros", direction="bidirectional")
     node_case("node_zeros_expand", h0="expand", direction="bidirectional")
     node_case("node_zeros_slice", h0="slice", layout=1, direction="bidirectional")
     node_case("node_zeros_constant", h0="constant")
+    # An activation named without its parameters takes their defaults, not
+    # the file's; --nonlinearity drops them too.
+    over = {"LeakyRelu": [("act", "--activation leakyrelu", {"acts": ["LeakyRelu"]})],
+            "Elu": [("nl", "--nonlinearity relu", {"acts": ["Relu"]})]}
     for a, (k, da, db, _) in ACTS.items():
         sc = 1.0 if a in ("Affine", "Softplus") else None
         node_case("node_act_%s" % a.lower(), acts=[a], scale=0.3 if sc else None)
@@ -315,13 +361,14 @@ def node_cases():
         alphas = [0.7] if a != "ThresholdedRelu" else [0.3]
         betas = [0.2] if k == 2 else None
         node_case("node_act_%s_ab" % a.lower(), acts=[a], alphas=alphas, betas=betas,
-                  scale=0.3 if sc else None)
+                  scale=0.3 if sc else None, overrides=over.get(a, ()))
         # Both directions, each given the same values.
         node_case("node_act_%s_bi" % a.lower(), acts=[a, a], alphas=alphas * 2,
                   betas=betas * 2 if betas else None, direction="bidirectional",
                   scale=0.3 if sc else None)
     node_case("node_act_lower", acts=["relu"])  # names are case-insensitive
-    node_case("node_clip", clip=0.5, scale=1.5, xscale=2.0)
+    node_case("node_clip", clip=0.5, scale=1.5, xscale=2.0,
+              overrides=[("clip", "--clip 0.25", {"clip": 0.25})])
     node_case("node_clip_relu_bi", clip=0.8, acts=["Relu", "Relu"], direction="bidirectional",
               scale=1.5, xscale=2.0)
     node_case("node_layout1", layout=1)
@@ -811,6 +858,8 @@ def main():
         f.write("\n".join(CASES) + "\n")
     with open(os.path.join(OUT, "bad.txt"), "w") as f:
         f.write("\n".join(BAD_CASES) + "\n")
+    with open(os.path.join(OUT, "overrides.txt"), "w") as f:
+        f.write("\n".join(OVERRIDES) + "\n")
     print("wrote %d cases and %d bad files to %s" % (len(CASES), len(BAD_CASES), OUT))
 
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The elman tool on ONNX files (tests/data/onnx, written by gen_onnx_data.py):
 # every case of cases.txt through `elman run` against its expected Y and
-# Y_h (PyTorch's outputs, or the ONNX definition computed in float64),
-# `elman info` listing the nodes it
-# ignored, and bad files refused with one line and no output left behind.
+# Y_h (PyTorch's outputs, or the ONNX definition computed in float64), the
+# cases of overrides.txt with options overriding the file's attributes,
+# `elman info` listing the nodes it ignored, and bad files refused with one
+# line and no output left behind.
 # When elman_io was built without the ONNX loader (ONNX_BUILT 0), that run
 # and info refuse an ONNX file with one line saying so, writing nothing.
 #
@@ -45,6 +46,30 @@ while read -r name h0 len y _; do
     [[ $y == 1 ]] && { "$CMP" "$W/y.npy" "$D/$name.y.npy" || fail "$name: Y differs"; }
     "$CMP" "$W/hn.npy" "$D/$name.hn.npy" || fail "$name: Y_h differs"
 done <"$D/cases.txt"
+
+# ---- options override the file's attributes ----
+# overrides.txt: NAME TAG OPTIONS...; the expected outputs are the ONNX
+# definition computed with the attributes the options give.
+[[ -s $D/overrides.txt ]] || fail "no overrides.txt"
+overrides=0
+while read -r name tag rest; do
+    [[ -z $name ]] && continue
+    runs=$((runs + 1))
+    overrides=$((overrides + 1))
+    read -ra opts <<<"$rest"
+    args=(run --weights "$D/$name.onnx" --input "$D/$name.x.npy"
+          --output "$W/y.npy" --hn "$W/hn.npy" "${opts[@]}")
+    [[ -e $D/$name.h0.npy ]] && args+=(--h0 "$D/$name.h0.npy")
+    [[ -e $D/$name.lengths.npy ]] && args+=(--lengths "$D/$name.lengths.npy")
+    rm -f "$W/y.npy" "$W/hn.npy"
+    if ! "$ELMAN" "${args[@]}" 2>"$W/err"; then
+        fail "$name $rest: elman run failed: $(cat "$W/err")"
+        continue
+    fi
+    "$CMP" "$W/y.npy" "$D/$name.$tag.y.npy" || fail "$name $rest: Y differs"
+    "$CMP" "$W/hn.npy" "$D/$name.$tag.hn.npy" || fail "$name $rest: Y_h differs"
+done <"$D/overrides.txt"
+[[ $overrides -ge 7 ]] || fail "overrides.txt: $overrides cases, expected at least 7"
 
 # ---- elman info: format, layers and the head it ignores ----
 runs=$((runs + 1))
