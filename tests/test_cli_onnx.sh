@@ -3,8 +3,8 @@
 # every case of cases.txt through `elman run` against its expected Y and
 # Y_h (PyTorch's outputs, or the ONNX definition computed in float64), the
 # cases of overrides.txt with options overriding the file's attributes,
-# `elman info` listing the nodes it ignored, and bad files refused with one
-# line and no output left behind.
+# `elman info`'s whole output (the settings, the inputs, every node with its
+# role), and bad files refused with one line and no output left behind.
 # When elman_io was built without the ONNX loader (ONNX_BUILT 0), that run
 # and info refuse an ONNX file with one line saying so, writing nothing.
 #
@@ -71,12 +71,120 @@ while read -r name tag rest; do
 done <"$D/overrides.txt"
 [[ $overrides -ge 7 ]] || fail "overrides.txt: $overrides cases, expected at least 7"
 
-# ---- elman info: format, layers and the head it ignores ----
-runs=$((runs + 1))
-"$ELMAN" info "$D/torch_head.onnx" >"$W/info" 2>"$W/err" || fail "info: $(cat "$W/err")"
-grep -q '^format: onnx$' "$W/info" || fail "info: no 'format: onnx'"
-grep -q '^node: RNN .*: layer 1$' "$W/info" || fail "info: layer 1 not listed"
-grep -q '^node: MatMul .*: ignored$' "$W/info" || fail "info: the head is not listed as ignored"
+# ---- elman info: the format, the settings, the inputs, every node ----
+# info_is FILE [OPTION...] <<EXPECTED: the whole output, run from $D.
+info_is() {
+    runs=$((runs + 1))
+    (cd "$D" && "$ELMAN" info "$@") >"$W/info" 2>"$W/err" || fail "info $*: $(cat "$W/err")"
+    diff -u - "$W/info" >"$W/diff" || fail "info $*: the output differs:
+$(cat "$W/diff")"
+}
+# Two layers of torch.onnx.export: the zero state it builds (state), the
+# Squeeze between the layers (layout), the outputs' reshaping and the
+# Linear head (ignored).
+info_is torch_head.onnx <<'EOF'
+model: torch_head.onnx
+format: onnx
+input_size: 3
+hidden_size: 4
+num_layers: 2
+direction: forward (file)
+bias: true
+activation: Tanh (file)
+clip: 0
+batch_first: false (file)
+state_batch_first: false (file: layout 0)
+parameters: 76
+inputs: X x, initial_h (none), sequence_lens (none)
+node: Shape /rnn/Shape: state
+node: Constant /rnn/Constant: state
+node: Gather /rnn/Gather: state
+node: Constant /rnn/Constant_1: state
+node: Constant Constant_4: state
+node: Unsqueeze /rnn/Unsqueeze: state
+node: Constant /rnn/Constant_2: state
+node: Concat /rnn/Concat: state
+node: ConstantOfShape /rnn/ConstantOfShape: state
+node: Constant /rnn/Constant_3: state
+node: Constant /rnn/Constant_4: state
+node: Constant /rnn/Constant_5: state
+node: Slice /rnn/Slice: state
+node: RNN /rnn/RNN: layer 0
+node: Constant /rnn/Constant_6: layout
+node: Squeeze /rnn/Squeeze: layout
+node: Constant /rnn/Constant_7: state
+node: Constant /rnn/Constant_8: state
+node: Constant /rnn/Constant_9: state
+node: Slice /rnn/Slice_1: state
+node: RNN /rnn/RNN_1: layer 1
+node: Constant /rnn/Constant_10: ignored
+node: Squeeze /rnn/Squeeze_1: ignored
+node: Concat /rnn/Concat_1: ignored
+node: MatMul /fc/MatMul: ignored
+node: Add /fc/Add: ignored
+ignored: 5 nodes
+EOF
+# h0 and the lengths from graph inputs, the lengths through a Cast (which
+# has no name); a flag shown as one.
+info_is node_for_len.onnx --nonlinearity relu <<'EOF'
+model: node_for_len.onnx
+format: onnx
+input_size: 3
+hidden_size: 4
+num_layers: 1
+direction: forward (file)
+bias: true
+activation: Relu (flag)
+clip: 0
+batch_first: false (file)
+state_batch_first: false (file: layout 0)
+parameters: 36
+inputs: X X, initial_h h0, sequence_lens lengths
+node: Cast : lengths
+node: RNN rnn: layer 0
+ignored: 0 nodes
+EOF
+# Weights in Constant nodes.
+info_is node_const_weights.onnx <<'EOF'
+model: node_const_weights.onnx
+format: onnx
+input_size: 3
+hidden_size: 4
+num_layers: 1
+direction: forward (file)
+bias: true
+activation: Tanh (file)
+clip: 0
+batch_first: false (file)
+state_batch_first: false (file: layout 0)
+parameters: 36
+inputs: X X, initial_h (none), sequence_lens (none)
+node: Constant : weights
+node: Constant : weights
+node: Constant : weights
+node: RNN rnn: layer 0
+ignored: 0 nodes
+EOF
+# The file's alpha and beta.
+info_is node_act_hardsigmoid_ab.onnx <<'EOF'
+model: node_act_hardsigmoid_ab.onnx
+format: onnx
+input_size: 3
+hidden_size: 4
+num_layers: 1
+direction: forward (file)
+bias: true
+activation: HardSigmoid (file)
+activation_alpha: 0.7
+activation_beta: 0.2
+clip: 0
+batch_first: false (file)
+state_batch_first: false (file: layout 0)
+parameters: 36
+inputs: X X, initial_h (none), sequence_lens (none)
+node: RNN rnn: layer 0
+ignored: 0 nodes
+EOF
 
 # ---- --prefix names safetensors tensors: refused for an ONNX model ----
 runs=$((runs + 1))
