@@ -195,6 +195,12 @@ rc=$?
 [[ $rc == 1 && $(wc -l <"$W/err") == 1 ]] || fail "--prefix with ONNX: exit $rc, $(cat "$W/err")"
 grep -q 'this is an ONNX model' "$W/err" || fail "--prefix with ONNX: $(cat "$W/err")"
 [[ -e $W/y.npy ]] && fail "--prefix with ONNX: an output was written"
+runs=$((runs + 1))
+"$ELMAN" info "$D/torch_1l.onnx" --prefix rnn. >"$W/info" 2>"$W/err"
+rc=$?
+[[ $rc == 1 && $(wc -l <"$W/err") == 1 ]] || fail "info --prefix with ONNX: exit $rc, $(cat "$W/err")"
+grep -q 'this is an ONNX model' "$W/err" || fail "info --prefix with ONNX: $(cat "$W/err")"
+[[ -s $W/info ]] && fail "info --prefix with ONNX: printed $(cat "$W/info")"
 
 # ---- bad files: exit 1, one line on stderr, nothing written ----
 for f in "$D"/bad/*.onnx; do

@@ -137,6 +137,10 @@ static int info_onnx(const cli_args *a, const char *path)
     char err[ELMAN_IO_ERROR_SIZE];
     elman_onnx *m;
     elman_rnn_info info;
+    if (a->value[OPT_PREFIX] != NULL && a->value[OPT_PREFIX][0] != '\0') { /* as run */
+        print_error("%s: --prefix names safetensors tensors; this is an ONNX model", path);
+        return EXIT_BAD_INPUT;
+    }
     if (elman_onnx_read(path, &m, err, sizeof(err)) != ELMAN_OK) {
         print_error("%s", err);
         return EXIT_BAD_INPUT;
