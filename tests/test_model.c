@@ -2,11 +2,14 @@
 #include "cmocka_wrap.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "elman.h"
+#include "testutil.h"
 
 static elman_config small_config(void)
 {
@@ -72,8 +75,9 @@ static void test_create_errors(void **state)
 {
     (void)state;
     elman_config cfg = small_config();
-    elman_rnn *rnn;
+    elman_rnn *rnn = (elman_rnn *)&rnn; /* constructors set their result to NULL */
     assert_int_equal(elman_rnn_create(NULL, &rnn), ELMAN_ERR_NULL_ARGUMENT);
+    assert_null(rnn);
     assert_int_equal(elman_rnn_create(&cfg, NULL), ELMAN_ERR_NULL_ARGUMENT);
 
     const int bad_sizes[] = {0, -1, -2147483647 - 1};
@@ -157,6 +161,18 @@ static void test_create_errors(void **state)
     cfg = small_config();
     cfg.hidden_size = 1 << 30;
     expect_create(&cfg, ELMAN_ERR_SIZE_OVERFLOW);
+    /* the bound, (INT_MAX - 64) / 2, for either size: one above it is
+     * refused (without it the weights of input_size INT_MAX, 128 GiB, would
+     * fit size_t) */
+    const int above = (INT_MAX - 64) / 2 + 1, bigs[] = {above, INT_MAX};
+    for (size_t i = 0; i < sizeof(bigs) / sizeof(bigs[0]); i++) {
+        cfg = small_config();
+        cfg.hidden_size = bigs[i];
+        expect_create(&cfg, ELMAN_ERR_SIZE_OVERFLOW);
+        cfg = small_config();
+        cfg.input_size = bigs[i];
+        expect_create(&cfg, ELMAN_ERR_SIZE_OVERFLOW);
+    }
     if (sizeof(size_t) == 8) {
         /* ~2^31 bidirectional layers of 6 * 2^30 floats each: > 2^64 bytes */
         cfg = small_config();
@@ -247,6 +263,243 @@ static void test_weights_are_copied(void **state)
     elman_rnn_free(rnn);
 }
 
+/* The model copies its configuration: changing the caller's struct after
+ * elman_rnn_create() changes nothing. */
+static void test_config_is_copied(void **state)
+{
+    (void)state;
+    elman_config cfg = small_config(), want, back;
+    cfg.num_layers = 2;
+    want = cfg;
+    elman_rnn *rnn;
+    assert_int_equal(elman_rnn_create(&cfg, &rnn), ELMAN_OK);
+    cfg.input_size = 7;
+    cfg.hidden_size = 9;
+    cfg.num_layers = 3;
+    cfg.nonlinearity = ELMAN_RELU;
+    cfg.bidirectional = 1;
+    elman_config_init(&back);
+    assert_int_equal(elman_rnn_get_config(rnn, &back), ELMAN_OK);
+    assert_memory_equal(&back, &want, sizeof(want));
+    elman_rnn_free(rnn);
+}
+
+static double *widen(const float *p, size_t n)
+{
+    if (p == NULL)
+        return NULL;
+    double *d = malloc(n * sizeof(double));
+    assert_non_null(d);
+    for (size_t i = 0; i < n; i++)
+        d[i] = p[i];
+    return d;
+}
+
+/* elman_rnn_set_weights(), or _f64 with the same weights widened. */
+static int call_set(elman_rnn *rnn, int dtype, int layer, int direction, const float *w_ih,
+                    const float *w_hh, const float *b_ih, const float *b_hh, size_t H, size_t I)
+{
+    if (dtype == ELMAN_FLOAT32)
+        return elman_rnn_set_weights(rnn, layer, direction, w_ih, w_hh, b_ih, b_hh);
+    double *wi = widen(w_ih, H * I), *wh = widen(w_hh, H * H);
+    double *bi = widen(b_ih, H), *bh = widen(b_hh, H);
+    const int rc = elman_rnn_set_weights_f64(rnn, layer, direction, wi, wh, bi, bh);
+    free(wi);
+    free(wh);
+    free(bi);
+    free(bh);
+    return rc;
+}
+
+/* Sets layer and direction k = l*D + d of rnn to m's weights, as float or
+ * double as dtype says. */
+static int set_one(elman_rnn *rnn, const tu_model *m, int dtype, int k)
+{
+    const int l = k / m->D, d = k % m->D;
+    const size_t H = (size_t)m->cfg.hidden_size;
+    const size_t in = l == 0 ? (size_t)m->cfg.input_size : (size_t)m->D * H;
+    return call_set(rnn, dtype, l, d, m->w_ih[k], m->w_hh[k], m->b_ih[k], m->b_hh[k], H, in);
+}
+
+/* set_one() for every k from `first` on; the first status not ELMAN_OK. */
+static int set_from(elman_rnn *rnn, const tu_model *m, int dtype, int first)
+{
+    for (int k = first; k < m->cfg.num_layers * m->D; k++) {
+        const int rc = set_one(rnn, m, dtype, k);
+        if (rc != ELMAN_OK)
+            return rc;
+    }
+    return ELMAN_OK;
+}
+
+static int set_all(elman_rnn *rnn, const tu_model *m, int dtype)
+{
+    return set_from(rnn, m, dtype, 0);
+}
+
+enum { RB = 3, RT = 4 };
+
+/* output and h_n of rnn on x (float or double as dtype), as bytes */
+static void run_model(const elman_rnn *rnn, const elman_config *cfg, int dtype, const float *x,
+                      void *out, void *hn)
+{
+    if (dtype == ELMAN_FLOAT32) {
+        assert_int_equal(elman_rnn_forward(rnn, RB, RT, x, NULL, NULL, out, hn, NULL, 0),
+                         ELMAN_OK);
+    } else {
+        double *xd = widen(x, tu_elems_x(cfg, RB, RT));
+        assert_int_equal(elman_rnn_forward_f64(rnn, RB, RT, xd, NULL, NULL, out, hn, NULL, 0),
+                         ELMAN_OK);
+        free(xd);
+    }
+}
+
+/* Setting a layer and direction again replaces its weights: a model set
+ * to weights A and then B gives, bit for bit, what a model set only to B
+ * gives. In every bias mode and both element types. */
+static void test_set_weights_replaces(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 99);
+    for (int dtype = ELMAN_FLOAT32; dtype <= ELMAN_FLOAT64; dtype++)
+        for (int bias = ELMAN_BIAS_NONE; bias <= ELMAN_BIAS_SINGLE; bias++) {
+            elman_config cfg = small_config();
+            cfg.num_layers = 2;
+            cfg.bidirectional = 1;
+            cfg.bias = bias;
+            cfg.dtype = dtype;
+            tu_model a, b;
+            tu_model_random(&a, &cfg, &r);
+            tu_model_random(&b, &cfg, &r);
+            float *x = tu_random(&r, tu_elems_x(&cfg, RB, RT), 1.0f);
+            const size_t es = dtype == ELMAN_FLOAT32 ? sizeof(float) : sizeof(double);
+            const size_t nout = tu_elems_out(&cfg, RB, RT) * es,
+                         nst = tu_elems_state(&cfg, RB) * es;
+            char *o1 = malloc(nout), *o2 = malloc(nout), *h1 = malloc(nst), *h2 = malloc(nst);
+            assert_true(o1 && o2 && h1 && h2);
+            elman_rnn *ab, *only_b;
+            assert_int_equal(elman_rnn_create(&cfg, &ab), ELMAN_OK);
+            assert_int_equal(elman_rnn_create(&cfg, &only_b), ELMAN_OK);
+            assert_int_equal(set_all(ab, &a, dtype), ELMAN_OK);
+            run_model(ab, &cfg, dtype, x, o1, h1); /* A is in use */
+            assert_int_equal(set_all(ab, &b, dtype), ELMAN_OK);
+            assert_int_equal(set_all(only_b, &b, dtype), ELMAN_OK);
+            run_model(ab, &cfg, dtype, x, o1, h1);
+            run_model(only_b, &cfg, dtype, x, o2, h2);
+            assert_memory_equal(o1, o2, nout);
+            assert_memory_equal(h1, h2, nst);
+            elman_rnn_free(ab);
+            elman_rnn_free(only_b);
+            free(o1);
+            free(o2);
+            free(h1);
+            free(h2);
+            free(x);
+            tu_model_free(&a);
+            tu_model_free(&b);
+        }
+}
+
+/* Calls of set_weights (or _f64, as dtype) with m's weights of layer 0,
+ * direction 0 that must fail, each with its code: indices out of range,
+ * NULL weights, every presence of the two biases but the model's own, the
+ * other element type's entry point, no model. */
+static void failing_set_weights(elman_rnn *rnn, const tu_model *m, int dtype)
+{
+    const int L = m->cfg.num_layers, D = m->D;
+    const size_t H = (size_t)m->cfg.hidden_size, I = (size_t)m->cfg.input_size;
+    const float *wi = m->w_ih[0], *wh = m->w_hh[0], *bi = m->b_ih[0], *bh = m->b_hh[0];
+    const struct {
+        int layer, direction;
+        const float *w_ih, *w_hh;
+        int code;
+    } calls[] = {
+        {L, 0, wi, wh, ELMAN_ERR_INVALID_INDEX},  {-1, 0, wi, wh, ELMAN_ERR_INVALID_INDEX},
+        {0, D, wi, wh, ELMAN_ERR_INVALID_INDEX},  {0, -1, wi, wh, ELMAN_ERR_INVALID_INDEX},
+        {0, 0, NULL, wh, ELMAN_ERR_NULL_ARGUMENT}, {0, 0, wi, NULL, ELMAN_ERR_NULL_ARGUMENT},
+    };
+    for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+        assert_int_equal(call_set(rnn, dtype, calls[i].layer, calls[i].direction,
+                                  calls[i].w_ih, calls[i].w_hh, bi, bh, H, I),
+                         calls[i].code);
+    /* biases: which the mode has, (b_ih, b_hh) */
+    const int has[3][2] = {[ELMAN_BIAS_NONE] = {0, 0}, [ELMAN_BIAS_BOTH] = {1, 1},
+                           [ELMAN_BIAS_SINGLE] = {1, 0}};
+    const float *any = wh; /* H floats or more */
+    for (int pi = 0; pi <= 1; pi++)
+        for (int ph = 0; ph <= 1; ph++)
+            if (pi != has[m->cfg.bias][0] || ph != has[m->cfg.bias][1])
+                assert_int_equal(call_set(rnn, dtype, 0, 0, wi, wh, pi ? any : NULL,
+                                          ph ? any : NULL, H, I),
+                                 ELMAN_ERR_BIAS_MISMATCH);
+    /* the other element type's entry point */
+    assert_int_equal(call_set(rnn, !dtype, 0, 0, wi, wh, bi, bh, H, I),
+                     ELMAN_ERR_INVALID_CONFIG);
+    assert_int_equal(call_set(NULL, dtype, 0, 0, wi, wh, bi, bh, H, I),
+                     ELMAN_ERR_NULL_ARGUMENT);
+}
+
+/* Both entry points return the same codes, and on error the model is
+ * unchanged: a model whose weights are set gives the same bits after
+ * failed calls with other weights, and a layer whose every call failed is
+ * still not set. Every bias mode, both element types, two directions. */
+static void test_failed_set_weights_changes_nothing(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 100);
+    for (int dtype = ELMAN_FLOAT32; dtype <= ELMAN_FLOAT64; dtype++)
+        for (int bias = ELMAN_BIAS_NONE; bias <= ELMAN_BIAS_SINGLE; bias++) {
+            elman_config cfg = small_config();
+            cfg.num_layers = 2;
+            cfg.bidirectional = 1;
+            cfg.bias = bias;
+            cfg.dtype = dtype;
+            tu_model a, b;
+            tu_model_random(&a, &cfg, &r);
+            tu_model_random(&b, &cfg, &r);
+            float *x = tu_random(&r, tu_elems_x(&cfg, RB, RT), 1.0f);
+            const size_t es = dtype == ELMAN_FLOAT32 ? sizeof(float) : sizeof(double);
+            const size_t nout = tu_elems_out(&cfg, RB, RT) * es,
+                         nst = tu_elems_state(&cfg, RB) * es;
+            char *o1 = malloc(nout), *o2 = malloc(nout), *h1 = malloc(nst), *h2 = malloc(nst);
+            assert_true(o1 && o2 && h1 && h2);
+            elman_rnn *rnn;
+            assert_int_equal(elman_rnn_create(&cfg, &rnn), ELMAN_OK);
+            /* before any weights: the failed calls set nothing, and (0, 0)
+             * stays unset when every other layer and direction is set */
+            failing_set_weights(rnn, &b, dtype);
+            assert_int_equal(set_from(rnn, &a, dtype, 1), ELMAN_OK);
+            if (dtype == ELMAN_FLOAT32) {
+                assert_int_equal(elman_rnn_forward(rnn, RB, RT, x, NULL, NULL, (float *)o1,
+                                                   (float *)h1, NULL, 0),
+                                 ELMAN_ERR_WEIGHTS_NOT_SET);
+            } else {
+                double *xd = widen(x, tu_elems_x(&cfg, RB, RT));
+                assert_int_equal(elman_rnn_forward_f64(rnn, RB, RT, xd, NULL, NULL, (double *)o1,
+                                                       (double *)h1, NULL, 0),
+                                 ELMAN_ERR_WEIGHTS_NOT_SET);
+                free(xd);
+            }
+            /* set: the failed calls leave the weights as they were */
+            assert_int_equal(set_all(rnn, &a, dtype), ELMAN_OK);
+            run_model(rnn, &cfg, dtype, x, o1, h1);
+            failing_set_weights(rnn, &b, dtype);
+            run_model(rnn, &cfg, dtype, x, o2, h2);
+            assert_memory_equal(o1, o2, nout);
+            assert_memory_equal(h1, h2, nst);
+            elman_rnn_free(rnn);
+            free(o1);
+            free(o2);
+            free(h1);
+            free(h2);
+            free(x);
+            tu_model_free(&a);
+            tu_model_free(&b);
+        }
+}
+
 /* struct_size: the library reads and writes only the fields inside it,
  * the others take their defaults; sizes outside [ELMAN_CONFIG_MIN_SIZE,
  * sizeof(elman_config)] are refused. (tests/test_abi_old.c does the same
@@ -329,8 +582,35 @@ static void test_struct_size(void **state)
     newer.input_size = 3;
     newer.hidden_size = 5;
     expect_create(&newer, ELMAN_ERR_INVALID_CONFIG);
+    /* a size below the smallest accepted is stored all the same, and
+     * create refuses it */
+    memset(&cfg, 0x5a, sizeof(cfg));
+    elman_config_init_sized(&cfg, ELMAN_CONFIG_MIN_SIZE - 1);
+    assert_int_equal(cfg.struct_size, ELMAN_CONFIG_MIN_SIZE - 1);
+    assert_int_equal(cfg.num_layers, 1);
+    cfg.input_size = 3;
+    cfg.hidden_size = 5;
+    expect_create(&cfg, ELMAN_ERR_INVALID_CONFIG);
     elman_config_init_sized(NULL, sizeof(elman_config)); /* must not crash */
     elman_rnn_free(rnn);
+}
+
+/* The enums' values are fixed (a release may only append): the
+ * activations, bias modes and element types keep their numbers. */
+static void test_enum_values_are_fixed(void **state)
+{
+    (void)state;
+    const int acts[] = {ELMAN_TANH,         ELMAN_RELU,         ELMAN_SIGMOID,
+                        ELMAN_AFFINE,       ELMAN_LEAKY_RELU,   ELMAN_THRESHOLDED_RELU,
+                        ELMAN_SCALED_TANH,  ELMAN_HARD_SIGMOID, ELMAN_ELU,
+                        ELMAN_SOFTSIGN,     ELMAN_SOFTPLUS};
+    for (int i = 0; i < (int)(sizeof(acts) / sizeof(acts[0])); i++)
+        assert_int_equal(acts[i], i);
+    assert_int_equal(ELMAN_BIAS_NONE, 0);
+    assert_int_equal(ELMAN_BIAS_BOTH, 1);
+    assert_int_equal(ELMAN_BIAS_SINGLE, 2);
+    assert_int_equal(ELMAN_FLOAT32, 0);
+    assert_int_equal(ELMAN_FLOAT64, 1);
 }
 
 /* The public activation lookups: every ONNX name both ways, any case;
@@ -380,6 +660,15 @@ static void test_activation_lookups(void **state)
         assert_null(elman_activation_name(unknown[i]));
         assert_int_equal(elman_activation_params(unknown[i]), -1);
     }
+    /* any mix of cases */
+    const char *const mixed[] = {"tAnH", "LEAKYrelu", "thresholdedRELU", "hArDsIgMoId", "sOFTPLUs"};
+    const int mixed_act[] = {ELMAN_TANH, ELMAN_LEAKY_RELU, ELMAN_THRESHOLDED_RELU,
+                             ELMAN_HARD_SIGMOID, ELMAN_SOFTPLUS};
+    for (size_t i = 0; i < sizeof(mixed) / sizeof(mixed[0]); i++) {
+        int got = -5;
+        assert_int_equal(elman_activation_from_name(mixed[i], &got), ELMAN_OK);
+        assert_int_equal(got, mixed_act[i]);
+    }
     const char *const bad[] = {"", "Tan", "Tanhh", "Tanh ", " Tanh", "Leaky_Relu", "tanh\n"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int got = -5;
@@ -399,6 +688,10 @@ int main(void)
         cmocka_unit_test(test_create_errors),
         cmocka_unit_test(test_set_weights_errors),
         cmocka_unit_test(test_weights_are_copied),
+        cmocka_unit_test(test_config_is_copied),
+        cmocka_unit_test(test_set_weights_replaces),
+        cmocka_unit_test(test_failed_set_weights_changes_nothing),
+        cmocka_unit_test(test_enum_values_are_fixed),
         cmocka_unit_test(test_activation_lookups),
         cmocka_unit_test(test_struct_size),
     };
