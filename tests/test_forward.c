@@ -5,8 +5,11 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "elman.h"
 #include "testutil.h"
@@ -65,6 +68,14 @@ static void check_against_reference(const tu_model *m, int B, int T, const float
                  h0, rout, rhn);
     assert_int_equal(tu_compare("output", out, rout, nout), -1);
     assert_int_equal(tu_compare("h_n", hn, rhn, nst), -1);
+    /* past its length a sequence's output is zero, exactly */
+    const int D = m->D, H = cfg->hidden_size;
+    for (int b = 0; lengths != NULL && b < B; b++)
+        for (int t = lengths[b]; t < T; t++) {
+            const size_t row = cfg->batch_first ? (size_t)b * T + t : (size_t)t * B + b;
+            for (int j = 0; j < D * H; j++)
+                assert_true(out[row * (size_t)(D * H) + j] == 0.0f);
+        }
 
     /* Without h_n the output is the same, bit for bit. */
     float *out2 = nan_filled(nout);
@@ -390,6 +401,9 @@ static void test_forward_errors(void **state)
     EXPECT(ELMAN_ERR_SIZE_OVERFLOW, rnn, 1 << 20, 1 << 12, x, NULL, NULL, out, hn, NULL, 0);
     EXPECT(ELMAN_ERR_SIZE_OVERFLOW, rnn, 2147483647, 2147483647, x, NULL, NULL, out, hn, NULL,
            0);
+    /* the bound itself: B*T = 2^31 = INT_MAX + 1 */
+    EXPECT(ELMAN_ERR_SIZE_OVERFLOW, rnn, 1 << 16, 1 << 15, x, NULL, NULL, out, hn, NULL, 0);
+    EXPECT(ELMAN_ERR_SIZE_OVERFLOW, rnn, 2, 1 << 30, x, NULL, NULL, out, hn, NULL, 0);
 
     const int bad_lengths[][2] = {{0, 3}, {3, 4}, {-1, 2}, {2, -2147483647 - 1}};
     for (size_t i = 0; i < sizeof(bad_lengths) / sizeof(bad_lengths[0]); i++)
@@ -408,6 +422,15 @@ static void test_forward_errors(void **state)
     EXPECT(ELMAN_ERR_OVERLAP, rnn, B, T, x, NULL, out + 4, out, hn, NULL, 0);
     EXPECT(ELMAN_ERR_OVERLAP, rnn, B, T, x, NULL, NULL, out, out + 8, NULL, 0);
     EXPECT(ELMAN_ERR_OVERLAP, rnn, B, T, x, NULL, hn + 1, out, hn, NULL, 0);
+    {
+        /* h_n over x (x, 12 floats, at the start of xs; h_n, 24, from its
+         * 5th): refused, and x is not written either */
+        float xs[64] = {0}, xs_before[64];
+        memcpy(xs_before, xs, sizeof(xs));
+        EXPECT(ELMAN_ERR_OVERLAP, rnn, B, T, xs, NULL, NULL, out, xs + 4, NULL, 0);
+        EXPECT(ELMAN_ERR_OVERLAP, rnn, B, T, xs, NULL, h0, out, xs + 11, NULL, 0);
+        assert_memory_equal(xs, xs_before, sizeof(xs));
+    }
     /* same buffer for h0 and h_n is allowed (in-place state) */
     assert_int_equal(elman_rnn_forward(rnn, B, T, x, NULL, h0, out, h0, NULL, 0), ELMAN_OK);
 
@@ -431,9 +454,205 @@ static void test_forward_errors(void **state)
     assert_int_equal(elman_rnn_workspace_size(rnn, B, -1), 0);
     if (sizeof(size_t) == 4)
         assert_int_equal(elman_rnn_workspace_size(rnn, 1 << 20, 1 << 12), 0);
+    /* INT_MAX^2 * D*H (6) floats: more bytes than any size_t holds */
+    assert_int_equal(elman_rnn_workspace_size(rnn, 2147483647, 2147483647), 0);
 
     free(ws);
     elman_rnn_free(partial);
+    elman_rnn_free(rnn);
+    tu_model_free(&m);
+}
+
+/* Buffers that touch but do not overlap are accepted, and so are x and h0
+ * overlapping (both only read): carved from one array, they give the bits
+ * of separate buffers. */
+static void test_adjacent_buffers(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 9);
+    enum { B = 2, T = 3, I = 2, H = 3, L = 2, D = 2 };
+    enum { NX = T * B * I, NOUT = T * B * D * H, NST = L * D * B * H };
+    elman_config cfg = make_config(I, H, L, ELMAN_TANH, 1, 0, 1);
+    tu_model m;
+    tu_model_random(&m, &cfg, &r);
+    elman_rnn *rnn = tu_model_build(&m);
+    float *x = tu_random(&r, NST, 1.0f); /* NST >= NX: serves as h0 below */
+    float *h0 = tu_random(&r, NST, 1.0f);
+    float want_out[NOUT], want_hn[NST];
+    assert_int_equal(elman_rnn_forward(rnn, B, T, x, NULL, h0, want_out, want_hn, NULL, 0),
+                     ELMAN_OK);
+    /* x | h0 | output | h_n, and output | h_n | x | h0 */
+    float pool[NX + NST + NOUT + NST];
+    const size_t at[2][4] = {{0, NX, NX + NST, NX + NST + NOUT},
+                             {NOUT + NST, NOUT + NST + NX, 0, NOUT}};
+    for (int k = 0; k < 2; k++) {
+        memset(pool, 0xff, sizeof(pool));
+        memcpy(pool + at[k][0], x, NX * sizeof(float));
+        memcpy(pool + at[k][1], h0, NST * sizeof(float));
+        assert_int_equal(elman_rnn_forward(rnn, B, T, pool + at[k][0], NULL, pool + at[k][1],
+                                           pool + at[k][2], pool + at[k][3], NULL, 0),
+                         ELMAN_OK);
+        assert_memory_equal(pool + at[k][2], want_out, sizeof(want_out));
+        assert_memory_equal(pool + at[k][3], want_hn, sizeof(want_hn));
+        assert_memory_equal(pool + at[k][0], x, NX * sizeof(float)); /* inputs only read */
+        assert_memory_equal(pool + at[k][1], h0, NST * sizeof(float));
+    }
+    /* h0 and x the same memory */
+    float out[NOUT], hn[NST];
+    assert_int_equal(elman_rnn_forward(rnn, B, T, x, NULL, x, want_out, want_hn, NULL, 0),
+                     ELMAN_OK);
+    assert_int_equal(elman_rnn_forward(rnn, B, T, x, NULL, x, out, hn, NULL, 0), ELMAN_OK);
+    assert_memory_equal(out, want_out, sizeof(out));
+    assert_memory_equal(hn, want_hn, sizeof(hn));
+    free(x);
+    free(h0);
+    elman_rnn_free(rnn);
+    tu_model_free(&m);
+}
+
+/* elman_rnn_forward_f64: the same codes as elman_rnn_forward, plus
+ * ELMAN_ERR_INVALID_CONFIG for a float32 model; on error output and h_n
+ * are untouched. */
+static void test_forward_f64_errors(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 10);
+    enum { B = 2, T = 3 };
+    elman_config cfg = make_config(2, 3, 2, ELMAN_TANH, 1, 0, 1);
+    tu_model m;
+    tu_model_random(&m, &cfg, &r);
+    elman_rnn *rnn = tu_model_build_f64(&m, 1), *f32 = tu_model_build(&m);
+    double x[2 * 3 * 2] = {0}, h0[4 * 2 * 3] = {0}, out[2 * 3 * 6], hn[4 * 2 * 3];
+    for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++) out[i] = 42.0;
+    for (size_t i = 0; i < sizeof(hn) / sizeof(hn[0]); i++) hn[i] = 42.0;
+    double out_before[sizeof(out) / sizeof(out[0])], hn_before[sizeof(hn) / sizeof(hn[0])];
+    memcpy(out_before, out, sizeof(out));
+    memcpy(hn_before, hn, sizeof(hn));
+    size_t size = elman_rnn_workspace_size(rnn, B, T);
+    assert_true(size > 0);
+    void *ws = aligned_alloc(64, (size + 64 + 63) / 64 * 64);
+    assert_non_null(ws);
+    const int bad_len[2] = {0, 3};
+
+#define EXPECT(code, ...)                                                                         \
+    do {                                                                                          \
+        assert_int_equal(elman_rnn_forward_f64(__VA_ARGS__), code);                               \
+        assert_memory_equal(out, out_before, sizeof(out));                                        \
+        assert_memory_equal(hn, hn_before, sizeof(hn));                                           \
+    } while (0)
+
+    EXPECT(ELMAN_ERR_INVALID_CONFIG, f32, B, T, x, NULL, NULL, out, hn, NULL, 0);
+    EXPECT(ELMAN_ERR_NULL_ARGUMENT, NULL, B, T, x, NULL, NULL, out, hn, NULL, 0);
+    EXPECT(ELMAN_ERR_NULL_ARGUMENT, rnn, B, T, NULL, NULL, NULL, out, hn, NULL, 0);
+    EXPECT(ELMAN_ERR_NULL_ARGUMENT, rnn, B, T, x, NULL, NULL, NULL, hn, NULL, 0);
+    EXPECT(ELMAN_ERR_INVALID_SIZE, rnn, 0, T, x, NULL, NULL, out, hn, NULL, 0);
+    EXPECT(ELMAN_ERR_INVALID_SIZE, rnn, B, -1, x, NULL, NULL, out, hn, NULL, 0);
+    EXPECT(ELMAN_ERR_SIZE_OVERFLOW, rnn, 1 << 16, 1 << 15, x, NULL, NULL, out, hn, NULL, 0);
+    EXPECT(ELMAN_ERR_INVALID_LENGTH, rnn, B, T, x, bad_len, NULL, out, hn, NULL, 0);
+    EXPECT(ELMAN_ERR_WORKSPACE_TOO_SMALL, rnn, B, T, x, NULL, NULL, out, hn, ws, size - 1);
+    EXPECT(ELMAN_ERR_MISALIGNED, rnn, B, T, x, NULL, NULL, out, hn, (char *)ws + 8, size);
+    EXPECT(ELMAN_ERR_OVERLAP, rnn, B, T, out + 1, NULL, NULL, out, hn, NULL, 0);
+    EXPECT(ELMAN_ERR_OVERLAP, rnn, B, T, x, NULL, hn + 1, out, hn, NULL, 0);
+    elman_rnn *partial;
+    elman_config cfg64 = cfg;
+    cfg64.dtype = ELMAN_FLOAT64;
+    assert_int_equal(elman_rnn_create(&cfg64, &partial), ELMAN_OK);
+    EXPECT(ELMAN_ERR_WEIGHTS_NOT_SET, partial, B, T, x, NULL, NULL, out, hn, NULL, 0);
+#undef EXPECT
+    /* the same calls well formed */
+    assert_int_equal(elman_rnn_forward_f64(rnn, B, T, x, NULL, h0, out, h0, ws, size), ELMAN_OK);
+    free(ws);
+    elman_rnn_free(partial);
+    elman_rnn_free(f32);
+    elman_rnn_free(rnn);
+    tu_model_free(&m);
+}
+
+/* "No function aborts, exits or prints on a caller's bad input": bad calls
+ * of every function, with stdout and stderr sent to a file, return their
+ * codes and leave the file empty. */
+static void test_bad_input_prints_nothing(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 11);
+    elman_config cfg = make_config(2, 3, 1, ELMAN_TANH, 1, 0, 0);
+    tu_model m;
+    tu_model_random(&m, &cfg, &r);
+    elman_rnn *rnn = tu_model_build(&m), *unset;
+    assert_int_equal(elman_rnn_create(&cfg, &unset), ELMAN_OK);
+    float x[8] = {0}, st[6] = {0}, out[12];
+    const int bad_len[2] = {5, 1};
+    char ws_storage[64 * 3];
+    void *misaligned = ws_storage + 1;
+
+    FILE *sink = tmpfile();
+    assert_non_null(sink);
+    fflush(stdout);
+    fflush(stderr);
+    const int saved_out = dup(1), saved_err = dup(2);
+    assert_true(saved_out >= 0 && saved_err >= 0);
+    assert_true(dup2(fileno(sink), 1) >= 0 && dup2(fileno(sink), 2) >= 0);
+
+    int rc[32], n = 0;
+    elman_rnn *made;
+    elman_config bad = cfg;
+    bad.hidden_size = 0;
+    rc[n++] = elman_rnn_create(&bad, &made);
+    bad = cfg;
+    bad.nonlinearity = 99;
+    rc[n++] = elman_rnn_create(&bad, &made);
+    bad = cfg;
+    bad.hidden_size = 2147483647;
+    rc[n++] = elman_rnn_create(&bad, &made);
+    bad = cfg;
+    bad.struct_size = 3;
+    rc[n++] = elman_rnn_create(&bad, &made);
+    rc[n++] = elman_rnn_create(NULL, &made);
+    rc[n++] = elman_rnn_get_config(rnn, &bad);
+    rc[n++] = elman_rnn_set_weights(rnn, 5, 0, m.w_ih[0], m.w_hh[0], m.b_ih[0], m.b_hh[0]);
+    rc[n++] = elman_rnn_set_weights(rnn, 0, 0, m.w_ih[0], m.w_hh[0], NULL, NULL);
+    rc[n++] = elman_rnn_forward(rnn, 2, 2, x, bad_len, NULL, out, NULL, NULL, 0);
+    rc[n++] = elman_rnn_forward(rnn, -2, 2, x, NULL, NULL, out, NULL, NULL, 0);
+    rc[n++] = elman_rnn_forward(rnn, 2, 2, x, NULL, NULL, out, NULL, misaligned, 128);
+    rc[n++] = elman_rnn_forward(rnn, 2, 2, x, NULL, NULL, out, NULL, ws_storage, 1);
+    rc[n++] = elman_rnn_forward(rnn, 2, 2, x, NULL, NULL, x, NULL, NULL, 0);
+    rc[n++] = elman_rnn_forward(unset, 2, 2, x, NULL, NULL, out, NULL, NULL, 0);
+    rc[n++] = elman_rnn_forward(rnn, 1 << 16, 1 << 16, x, NULL, NULL, out, NULL, NULL, 0);
+    rc[n++] = elman_rnn_forward_f64(rnn, 2, 2, NULL, NULL, NULL, NULL, NULL, NULL, 0);
+    rc[n++] = elman_rnn_forward_chunk(rnn, 2, 2, x, NULL, NULL, out, NULL, 0);
+    rc[n++] = elman_rnn_forward_chunk_f64(rnn, 2, 2, NULL, NULL, NULL, NULL, NULL, 0);
+    rc[n++] = elman_rnn_step(rnn, 0, x, st, NULL, NULL, 0);
+    rc[n++] = elman_rnn_step_f64(NULL, 2, NULL, NULL, NULL, NULL, 0);
+    int act;
+    rc[n++] = elman_activation_from_name("Tanhh", &act);
+    rc[n++] = elman_activation_from_name(NULL, &act);
+    const size_t ws_size = elman_rnn_workspace_size(rnn, 0, 2);
+    const char *unknown = elman_strerror(-7);
+    const char *no_name = elman_activation_name(-7);
+    const int no_params = elman_activation_params(99);
+    elman_config_init_sized(NULL, sizeof(elman_config));
+    elman_rnn_free(NULL);
+
+    fflush(stdout);
+    fflush(stderr);
+    assert_true(dup2(saved_out, 1) >= 0 && dup2(saved_err, 2) >= 0);
+    close(saved_out);
+    close(saved_err);
+    struct stat sb;
+    assert_int_equal(fstat(fileno(sink), &sb), 0);
+    fclose(sink);
+    assert_int_equal(sb.st_size, 0);
+    for (int i = 0; i < n; i++)
+        if (rc[i] == ELMAN_OK)
+            fail_msg("bad call %d returned ELMAN_OK", i);
+    assert_int_equal(ws_size, 0);
+    assert_non_null(unknown);
+    assert_null(no_name);
+    assert_int_equal(no_params, -1);
+    elman_rnn_free(unset);
     elman_rnn_free(rnn);
     tu_model_free(&m);
 }
@@ -501,6 +720,9 @@ int main(void)
         cmocka_unit_test(test_backward_is_reversed_forward),
         cmocka_unit_test(test_workspace_same_bits),
         cmocka_unit_test(test_forward_errors),
+        cmocka_unit_test(test_adjacent_buffers),
+        cmocka_unit_test(test_forward_f64_errors),
+        cmocka_unit_test(test_bad_input_prints_nothing),
         cmocka_unit_test(test_threads_same_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
