@@ -319,6 +319,363 @@ static void test_stream_errors(void **state)
     tu_model_free(&m);
 }
 
+/* The streaming calls of either element type, on untyped buffers. */
+static int chunk_call(int dtype, const elman_rnn *rnn, int B, int T, const void *x,
+                      const int *len, void *state, void *out, void *ws, size_t ws_size)
+{
+    if (dtype == ELMAN_FLOAT32)
+        return elman_rnn_forward_chunk(rnn, B, T, x, len, state, out, ws, ws_size);
+    return elman_rnn_forward_chunk_f64(rnn, B, T, x, len, state, out, ws, ws_size);
+}
+
+static int step_call(int dtype, const elman_rnn *rnn, int B, const void *x, void *state, void *y,
+                     void *ws, size_t ws_size)
+{
+    if (dtype == ELMAN_FLOAT32)
+        return elman_rnn_step(rnn, B, x, state, y, ws, ws_size);
+    return elman_rnn_step_f64(rnn, B, x, state, y, ws, ws_size);
+}
+
+/* n random elements of dtype in [-1, 1] */
+static void *random_elems(tu_rng *r, int dtype, size_t n)
+{
+    float *f = tu_random(r, n, 1.0f);
+    if (dtype == ELMAN_FLOAT32)
+        return f;
+    double *d = malloc((n ? n : 1) * sizeof(double));
+    assert_non_null(d);
+    for (size_t i = 0; i < n; i++)
+        d[i] = f[i];
+    free(f);
+    return d;
+}
+
+/* Whether a and b (n elements of dtype) agree: bitwise, or within the
+ * tolerance of the dtype. */
+static void assert_same(const char *what, int dtype, const void *a, const void *b, size_t n,
+                        int bitwise)
+{
+    const size_t es = dtype == ELMAN_FLOAT32 ? sizeof(float) : sizeof(double);
+    if (bitwise) {
+        assert_memory_equal(a, b, n * es);
+        return;
+    }
+    if (dtype == ELMAN_FLOAT32) {
+        assert_int_equal(tu_compare_f(what, a, b, n), -1);
+    } else {
+        const double *da = a, *db = b;
+        for (size_t i = 0; i < n; i++)
+            if (!(fabs(da[i] - db[i]) <= TEST_F64_TOL * (1 + fabs(db[i]))))
+                fail_msg("%s: element %zu is %.17g, expected %.17g", what, i, da[i], db[i]);
+    }
+}
+
+/* elman_rnn_forward_chunk_f64 and elman_rnn_step_f64: NB streams fed in
+ * chunks, with lengths 0 (no step: the state passes through, the outputs
+ * are zero) and stepped, give what one elman_rnn_forward_f64 call over
+ * each whole stream gives; bitwise in deterministic mode. */
+static void test_streaming_f64(void **state)
+{
+    (void)state;
+    enum { NB = 4, NC = 4, CT = 3, MAXT = NC * CT };
+    tu_rng r;
+    tu_seed(&r, 6464);
+    for (int iter = 0; iter < 8; iter++) {
+        elman_config cfg;
+        elman_config_init(&cfg);
+        cfg.input_size = tu_int(&r, 1, 5);
+        cfg.hidden_size = tu_int(&r, 1, 20);
+        cfg.num_layers = tu_int(&r, 1, 3);
+        cfg.batch_first = iter % 2;
+        cfg.state_batch_first = (iter / 2) % 2;
+        cfg.deterministic = (iter / 4) % 2;
+        cfg.num_threads = tu_int(&r, 1, 2);
+        tu_model m;
+        tu_model_random(&m, &cfg, &r);
+        elman_rnn *rnn = tu_model_build_f64(&m, cfg.num_threads);
+        const int I = cfg.input_size, H = cfg.hidden_size, L = cfg.num_layers;
+        int steps[NB][NC], total[NB] = {0};
+        for (int b = 0; b < NB; b++)
+            for (int c = 0; c < NC; c++) {
+                steps[b][c] = b == 0 ? CT : tu_int(&r, 0, CT); /* stream 0: every step */
+                total[b] += steps[b][c];
+            }
+        steps[1][0] = 0; /* a stream that starts late */
+        steps[2][NC - 1] = 0; /* and one that ends early */
+        for (int b = 1; b < 3; b++) {
+            total[b] = 0;
+            for (int c = 0; c < NC; c++)
+                total[b] += steps[b][c];
+        }
+        double *xs = random_elems(&r, ELMAN_FLOAT64, (size_t)NB * MAXT * I); /* (NB, MAXT, I) */
+        const size_t nst = tu_elems_state(&cfg, NB);
+        double *h0 = random_elems(&r, ELMAN_FLOAT64, nst);
+        double *st = malloc(nst * sizeof(double)), *prev = malloc(nst * sizeof(double));
+        double *outs = calloc((size_t)NB * MAXT * H, sizeof(double)); /* each stream's */
+        double xc[NB * CT * 5], oc[NB * CT * 20];
+        assert_true(st && prev && outs);
+        memcpy(st, h0, nst * sizeof(double));
+        int done[NB] = {0};
+        for (int c = 0; c < NC; c++) {
+            int len[NB];
+            memset(xc, 0, sizeof(xc));
+            for (int b = 0; b < NB; b++) {
+                len[b] = steps[b][c];
+                for (int t = 0; t < len[b]; t++) {
+                    const size_t row = cfg.batch_first ? (size_t)b * CT + t : (size_t)t * NB + b;
+                    memcpy(xc + row * I, xs + ((size_t)b * MAXT + done[b] + t) * I,
+                           (size_t)I * sizeof(double));
+                }
+            }
+            memcpy(prev, st, nst * sizeof(double));
+            assert_int_equal(elman_rnn_forward_chunk_f64(rnn, NB, CT, xc, len, st, oc, NULL, 0),
+                             ELMAN_OK);
+            for (int b = 0; b < NB; b++) {
+                for (int t = 0; t < CT; t++) {
+                    const size_t row = cfg.batch_first ? (size_t)b * CT + t : (size_t)t * NB + b;
+                    if (t < len[b])
+                        memcpy(outs + ((size_t)b * MAXT + done[b] + t) * H, oc + row * H,
+                               (size_t)H * sizeof(double));
+                    else
+                        for (int j = 0; j < H; j++)
+                            assert_true(oc[row * H + j] == 0.0);
+                }
+                if (len[b] == 0) /* no step: the state passes through, bit for bit */
+                    for (int l = 0; l < L; l++) {
+                        const size_t k = cfg.state_batch_first ? (size_t)b * L + l
+                                                               : (size_t)l * NB + b;
+                        assert_memory_equal(st + k * H, prev + k * H, (size_t)H * sizeof(double));
+                    }
+                done[b] += len[b];
+            }
+        }
+        /* each stream alone, in one call */
+        for (int b = 0; b < NB; b++) {
+            if (total[b] == 0)
+                continue;
+            double h0b[3 * 20], hnb[3 * 20], *whole = malloc((size_t)total[b] * H * sizeof(double));
+            assert_non_null(whole);
+            for (int l = 0; l < L; l++)
+                memcpy(h0b + l * H,
+                       h0 + (cfg.state_batch_first ? (size_t)b * L + l : (size_t)l * NB + b) * H,
+                       (size_t)H * sizeof(double));
+            assert_int_equal(elman_rnn_forward_f64(rnn, 1, total[b], xs + (size_t)b * MAXT * I,
+                                                   NULL, h0b, whole, hnb, NULL, 0),
+                             ELMAN_OK);
+            assert_same("f64 chunked", ELMAN_FLOAT64, outs + (size_t)b * MAXT * H, whole,
+                        (size_t)total[b] * H, cfg.deterministic);
+            for (int l = 0; l < L; l++)
+                assert_same("f64 chunked state", ELMAN_FLOAT64,
+                            st + (cfg.state_batch_first ? (size_t)b * L + l : (size_t)l * NB + b) *
+                                     H,
+                            hnb + l * H, (size_t)H, cfg.deterministic);
+            free(whole);
+        }
+        /* stream 0 ran every step: stepping all streams MAXT times from h0
+         * gives, for each, the whole call over its first MAXT inputs */
+        memcpy(st, h0, nst * sizeof(double));
+        double *ys = malloc((size_t)MAXT * NB * H * sizeof(double)); /* (MAXT, NB, H) */
+        double x1[NB * 5];
+        assert_non_null(ys);
+        for (int t = 0; t < MAXT; t++) {
+            for (int b = 0; b < NB; b++)
+                memcpy(x1 + b * I, xs + ((size_t)b * MAXT + t) * I, (size_t)I * sizeof(double));
+            assert_int_equal(elman_rnn_step_f64(rnn, NB, x1, st, ys + (size_t)t * NB * H, NULL, 0),
+                             ELMAN_OK);
+        }
+        for (int b = 0; b < NB; b++) {
+            double h0b[3 * 20], hnb[3 * 20], whole[MAXT * 20];
+            for (int l = 0; l < L; l++)
+                memcpy(h0b + l * H,
+                       h0 + (cfg.state_batch_first ? (size_t)b * L + l : (size_t)l * NB + b) * H,
+                       (size_t)H * sizeof(double));
+            assert_int_equal(elman_rnn_forward_f64(rnn, 1, MAXT, xs + (size_t)b * MAXT * I, NULL,
+                                                   h0b, whole, hnb, NULL, 0),
+                             ELMAN_OK);
+            for (int t = 0; t < MAXT; t++)
+                assert_same("f64 stepped", ELMAN_FLOAT64, ys + ((size_t)t * NB + b) * H,
+                            whole + (size_t)t * H, (size_t)H, cfg.deterministic);
+            for (int l = 0; l < L; l++)
+                assert_same("f64 stepped state", ELMAN_FLOAT64,
+                            st + (cfg.state_batch_first ? (size_t)b * L + l : (size_t)l * NB + b) *
+                                     H,
+                            hnb + l * H, (size_t)H, cfg.deterministic);
+        }
+        free(ys);
+        free(xs);
+        free(h0);
+        free(st);
+        free(prev);
+        free(outs);
+        elman_rnn_free(rnn);
+        tu_model_free(&m);
+    }
+}
+
+/* elman_rnn_step without y updates the state exactly as with y, with and
+ * without a workspace, in both element types; y is the top layer's new
+ * state. */
+static void test_step_without_y(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 31);
+    for (int dtype = ELMAN_FLOAT32; dtype <= ELMAN_FLOAT64; dtype++)
+        for (int sbf = 0; sbf <= 1; sbf++) {
+            enum { B = 3, K = 4 };
+            elman_config cfg;
+            elman_config_init(&cfg);
+            cfg.input_size = 3;
+            cfg.hidden_size = 37; /* several panels of columns */
+            cfg.num_layers = 3;
+            cfg.state_batch_first = sbf;
+            tu_model m;
+            tu_model_random(&m, &cfg, &r);
+            elman_rnn *rnn = dtype == ELMAN_FLOAT32 ? tu_model_build(&m) : tu_model_build_f64(&m, 1);
+            const size_t es = dtype == ELMAN_FLOAT32 ? sizeof(float) : sizeof(double);
+            const size_t nst = tu_elems_state(&cfg, B), H = 37, L = 3;
+            char *xs = random_elems(&r, dtype, (size_t)K * B * 3);
+            char *h0 = random_elems(&r, dtype, nst);
+            char *s1 = malloc(nst * es), *s2 = malloc(nst * es), *s3 = malloc(nst * es);
+            char *y = malloc(B * H * es);
+            const size_t size = elman_rnn_workspace_size(rnn, B, 1);
+            void *ws = aligned_alloc(64, (size + 63) / 64 * 64);
+            assert_true(s1 && s2 && s3 && y && ws);
+            memcpy(s1, h0, nst * es);
+            memcpy(s2, h0, nst * es);
+            memcpy(s3, h0, nst * es);
+            for (int k = 0; k < K; k++) {
+                const char *x = xs + (size_t)k * B * 3 * es;
+                assert_int_equal(step_call(dtype, rnn, B, x, s1, y, NULL, 0), ELMAN_OK);
+                memset(ws, 0xff, size);
+                assert_int_equal(step_call(dtype, rnn, B, x, s2, NULL, ws, size), ELMAN_OK);
+                assert_int_equal(step_call(dtype, rnn, B, x, s3, NULL, NULL, 0), ELMAN_OK);
+                assert_memory_equal(s2, s1, nst * es);
+                assert_memory_equal(s3, s1, nst * es);
+                /* y: the top layer's new state, (B, H) */
+                for (size_t b = 0; b < B; b++) {
+                    const size_t kk = sbf ? b * L + (L - 1) : (L - 1) * B + b;
+                    assert_memory_equal(y + b * H * es, s1 + kk * H * es, H * es);
+                }
+            }
+            free(ws);
+            free(xs);
+            free(h0);
+            free(s1);
+            free(s2);
+            free(s3);
+            free(y);
+            elman_rnn_free(rnn);
+            tu_model_free(&m);
+        }
+}
+
+/* Every error of forward_chunk and step, in both element types, returns
+ * its code and leaves the state and the output untouched. */
+static void test_stream_errors_untouched(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 2);
+    for (int dtype = ELMAN_FLOAT32; dtype <= ELMAN_FLOAT64; dtype++) {
+        enum { B = 2, T = 2, I = 2, H = 3 };
+        elman_config cfg;
+        elman_config_init(&cfg);
+        cfg.input_size = I;
+        cfg.hidden_size = H;
+        tu_model m;
+        tu_model_random(&m, &cfg, &r);
+        elman_rnn *rnn = dtype == ELMAN_FLOAT32 ? tu_model_build(&m) : tu_model_build_f64(&m, 1);
+        elman_rnn *other = dtype == ELMAN_FLOAT32 ? tu_model_build_f64(&m, 1) : tu_model_build(&m);
+        elman_config c2 = cfg;
+        c2.dtype = dtype;
+        elman_rnn *unset; /* no weights */
+        assert_int_equal(elman_rnn_create(&c2, &unset), ELMAN_OK);
+        tu_model mr = m; /* m's weights, reverse: not freed */
+        mr.cfg.reverse = 1;
+        elman_rnn *rev = dtype == ELMAN_FLOAT32 ? tu_model_build(&mr) : tu_model_build_f64(&mr, 1);
+        cfg.bidirectional = 1;
+        tu_model mb;
+        tu_model_random(&mb, &cfg, &r);
+        elman_rnn *bi = dtype == ELMAN_FLOAT32 ? tu_model_build(&mb) : tu_model_build_f64(&mb, 1);
+        const size_t es = dtype == ELMAN_FLOAT32 ? sizeof(float) : sizeof(double);
+        /* one array: x (T*B*I) | state (2 * B*H, room for bi) | out (T*B*2H) */
+        enum { NX = T * B * I, NST = 2 * B * H, NO = T * B * 2 * H, N = NX + NST + NO };
+        char *all = random_elems(&r, dtype, N), *before = malloc(N * es);
+        assert_non_null(before);
+        char *x = all, *st = all + NX * es, *out = all + (NX + NST) * es;
+        memcpy(before, all, N * es);
+        const size_t size = elman_rnn_workspace_size(rnn, B, T);
+        const size_t size1 = elman_rnn_workspace_size(rnn, B, 1);
+        assert_true(size >= size1);
+        char *ws = aligned_alloc(64, (size + 64 + 63) / 64 * 64);
+        assert_non_null(ws);
+        const int neg[B] = {-1, 2}, big[B] = {T + 1, 1};
+
+#define CHUNK(code, ...)                                                                          \
+    do {                                                                                          \
+        assert_int_equal(chunk_call(dtype, __VA_ARGS__), code);                                   \
+        assert_memory_equal(all, before, N * es);                                                 \
+    } while (0)
+#define STEP(code, ...)                                                                           \
+    do {                                                                                          \
+        assert_int_equal(step_call(dtype, __VA_ARGS__), code);                                    \
+        assert_memory_equal(all, before, N * es);                                                 \
+    } while (0)
+        CHUNK(ELMAN_ERR_NULL_ARGUMENT, NULL, B, T, x, NULL, st, out, NULL, 0);
+        CHUNK(ELMAN_ERR_NULL_ARGUMENT, rnn, B, T, NULL, NULL, st, out, NULL, 0);
+        CHUNK(ELMAN_ERR_NULL_ARGUMENT, rnn, B, T, x, NULL, NULL, out, NULL, 0);
+        CHUNK(ELMAN_ERR_NULL_ARGUMENT, rnn, B, T, x, NULL, st, NULL, NULL, 0);
+        CHUNK(ELMAN_ERR_INVALID_CONFIG, other, B, T, x, NULL, st, out, NULL, 0);
+        CHUNK(ELMAN_ERR_INVALID_CONFIG, bi, B, T, x, NULL, st, out, NULL, 0);
+        CHUNK(ELMAN_ERR_INVALID_CONFIG, rev, B, T, x, NULL, st, out, NULL, 0);
+        CHUNK(ELMAN_ERR_INVALID_SIZE, rnn, 0, T, x, NULL, st, out, NULL, 0);
+        CHUNK(ELMAN_ERR_INVALID_SIZE, rnn, B, 0, x, NULL, st, out, NULL, 0);
+        CHUNK(ELMAN_ERR_WEIGHTS_NOT_SET, unset, B, T, x, NULL, st, out, NULL, 0);
+        CHUNK(ELMAN_ERR_SIZE_OVERFLOW, rnn, 1 << 16, 1 << 15, x, NULL, st, out, NULL, 0);
+        CHUNK(ELMAN_ERR_INVALID_LENGTH, rnn, B, T, x, neg, st, out, NULL, 0);
+        CHUNK(ELMAN_ERR_INVALID_LENGTH, rnn, B, T, x, big, st, out, NULL, 0);
+        CHUNK(ELMAN_ERR_WORKSPACE_TOO_SMALL, rnn, B, T, x, NULL, st, out, ws, size - 1);
+        CHUNK(ELMAN_ERR_MISALIGNED, rnn, B, T, x, NULL, st, out, ws + 8, size);
+        CHUNK(ELMAN_ERR_OVERLAP, rnn, B, T, x, NULL, st, st + es, NULL, 0);
+        CHUNK(ELMAN_ERR_OVERLAP, rnn, B, T, x, NULL, x + es, out, NULL, 0);
+        CHUNK(ELMAN_ERR_OVERLAP, rnn, B, T, x, NULL, st, x + es, NULL, 0);
+
+        for (int with_y = 0; with_y <= 1; with_y++) {
+            char *y = with_y ? out : NULL;
+            STEP(ELMAN_ERR_NULL_ARGUMENT, NULL, B, x, st, y, NULL, 0);
+            STEP(ELMAN_ERR_NULL_ARGUMENT, rnn, B, NULL, st, y, NULL, 0);
+            STEP(ELMAN_ERR_NULL_ARGUMENT, rnn, B, x, NULL, y, NULL, 0);
+            STEP(ELMAN_ERR_INVALID_CONFIG, other, B, x, st, y, NULL, 0);
+            STEP(ELMAN_ERR_INVALID_CONFIG, bi, B, x, st, y, NULL, 0);
+            STEP(ELMAN_ERR_INVALID_CONFIG, rev, B, x, st, y, NULL, 0);
+            STEP(ELMAN_ERR_INVALID_SIZE, rnn, 0, x, st, y, NULL, 0);
+            STEP(ELMAN_ERR_INVALID_SIZE, rnn, -3, x, st, y, NULL, 0);
+            STEP(ELMAN_ERR_WEIGHTS_NOT_SET, unset, B, x, st, y, NULL, 0);
+            STEP(ELMAN_ERR_WORKSPACE_TOO_SMALL, rnn, B, x, st, y, ws, size1 - 1);
+            STEP(ELMAN_ERR_MISALIGNED, rnn, B, x, st, y, ws + 8, size1);
+        }
+        STEP(ELMAN_ERR_OVERLAP, rnn, B, x, st, st + es, NULL, 0);
+        STEP(ELMAN_ERR_OVERLAP, rnn, B, x, x + es, out, NULL, 0);
+#undef CHUNK
+#undef STEP
+        /* the same buffers are good: the calls run */
+        assert_int_equal(chunk_call(dtype, rnn, B, T, x, NULL, st, out, ws, size), ELMAN_OK);
+        assert_int_equal(step_call(dtype, rnn, B, x, st, out, ws, size1), ELMAN_OK);
+        assert_int_equal(step_call(dtype, rnn, B, x, st, NULL, ws, size1), ELMAN_OK);
+        free(ws);
+        free(all);
+        free(before);
+        elman_rnn_free(rnn);
+        elman_rnn_free(other);
+        elman_rnn_free(unset);
+        elman_rnn_free(rev);
+        elman_rnn_free(bi);
+        tu_model_free(&m);
+        tu_model_free(&mb);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +684,9 @@ int main(void)
         cmocka_unit_test(test_steps_equal_whole_bitwise),
         cmocka_unit_test(test_deterministic_batch_independent),
         cmocka_unit_test(test_stream_errors),
+        cmocka_unit_test(test_streaming_f64),
+        cmocka_unit_test(test_step_without_y),
+        cmocka_unit_test(test_stream_errors_untouched),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
