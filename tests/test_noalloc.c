@@ -27,6 +27,11 @@
  * the same as OPENBLAS_NUM_THREADS=1), and the last test reports, without
  * failing, what OpenBLAS's threads allocate on this machine.
  *
+ * The same replacements can fail allocations: elman_rnn_create() then
+ * returns ELMAN_ERR_OUT_OF_MEMORY, its result NULL and nothing left
+ * allocated, whichever of its allocations fails; a call without a
+ * workspace returns it too, with its outputs untouched.
+ *
  * It needs glibc. AddressSanitizer and valgrind replace the allocator
  * themselves (valgrind even these definitions, so nothing would be
  * counted): CMake does not build it with ELMAN_SANITIZE and never runs it
@@ -73,41 +78,70 @@ static void count(int which)
         atomic_fetch_add_explicit(&counts[which], 1, memory_order_relaxed);
 }
 
+/* Failing allocations, to reach ELMAN_ERR_OUT_OF_MEMORY: while failing is
+ * set, the allocation numbered fail_at (from 0, counted in alloc_seq) fails,
+ * or every one if fail_at is -1. */
+static atomic_int failing;
+static atomic_long fail_at, alloc_seq;
+static atomic_long live; /* allocations made minus those freed, while failing */
+
+static int fail_now(void)
+{
+    if (!atomic_load_explicit(&failing, memory_order_relaxed))
+        return 0;
+    const long n = atomic_fetch_add(&alloc_seq, 1);
+    const long at = atomic_load(&fail_at);
+    return at < 0 || n == at;
+}
+
+static void *made(void *p)
+{
+    if (p != NULL && atomic_load_explicit(&failing, memory_order_relaxed))
+        atomic_fetch_add(&live, 1);
+    return p;
+}
+
 void *malloc(size_t size)
 {
     count(C_MALLOC);
-    return __libc_malloc(size);
+    return fail_now() ? NULL : made(__libc_malloc(size));
 }
 
 void *calloc(size_t n, size_t size)
 {
     count(C_CALLOC);
-    return __libc_calloc(n, size);
+    return fail_now() ? NULL : made(__libc_calloc(n, size));
 }
 
 void *realloc(void *p, size_t size)
 {
     count(C_REALLOC);
-    return __libc_realloc(p, size);
+    return fail_now() ? NULL : __libc_realloc(p, size);
 }
 
 void free(void *p)
 {
     if (p != NULL) /* free(NULL) does nothing, by definition */
         count(C_FREE);
+    if (p != NULL && atomic_load_explicit(&failing, memory_order_relaxed))
+        atomic_fetch_sub(&live, 1);
     __libc_free(p);
 }
 
 void *aligned_alloc(size_t alignment, size_t size)
 {
     count(C_ALIGNED);
-    return __libc_memalign(alignment, size);
+    if (fail_now())
+        return NULL;
+    return made(__libc_memalign(alignment, size));
 }
 
 void *memalign(size_t alignment, size_t size)
 {
     count(C_ALIGNED);
-    return __libc_memalign(alignment, size);
+    if (fail_now())
+        return NULL;
+    return made(__libc_memalign(alignment, size));
 }
 
 int posix_memalign(void **out, size_t alignment, size_t size)
@@ -115,7 +149,7 @@ int posix_memalign(void **out, size_t alignment, size_t size)
     count(C_ALIGNED);
     if (alignment < sizeof(void *) || (alignment & (alignment - 1)) != 0)
         return EINVAL;
-    void *p = __libc_memalign(alignment, size);
+    void *p = fail_now() ? NULL : made(__libc_memalign(alignment, size));
     if (p == NULL)
         return ENOMEM;
     *out = p;
@@ -125,13 +159,13 @@ int posix_memalign(void **out, size_t alignment, size_t size)
 void *valloc(size_t size)
 {
     count(C_ALIGNED);
-    return __libc_valloc(size);
+    return fail_now() ? NULL : made(__libc_valloc(size));
 }
 
 void *pvalloc(size_t size)
 {
     count(C_ALIGNED);
-    return __libc_pvalloc(size);
+    return fail_now() ? NULL : made(__libc_pvalloc(size));
 }
 
 static void arm(void)
@@ -331,6 +365,116 @@ static void test_forward_with_workspace_allocates_nothing(void **state)
     }
 }
 
+/* Fails allocations from now on: the one numbered `at` (from 0), or every
+ * one if `at` is -1. */
+static void fail_allocations(long at)
+{
+    atomic_store(&alloc_seq, 0);
+    atomic_store(&live, 0);
+    atomic_store(&fail_at, at);
+    atomic_store(&failing, 1);
+}
+
+/* Stops failing; returns the allocations made since and not freed. */
+static long stop_failing(void)
+{
+    atomic_store(&failing, 0);
+    return atomic_load(&live);
+}
+
+/* elman_rnn_create() when an allocation fails: ELMAN_ERR_OUT_OF_MEMORY, the
+ * result NULL, nothing left allocated; each of its allocations in turn.
+ * A model whose threads could not be had (num_threads 2) is made all the
+ * same and works. */
+static void test_create_out_of_memory(void **state)
+{
+    (void)state;
+    tu_rng rng;
+    tu_seed(&rng, 4);
+    for (int nt = 1; nt <= 2; nt++) {
+        elman_config cfg;
+        elman_config_init(&cfg);
+        cfg.input_size = 3;
+        cfg.hidden_size = 5;
+        cfg.num_layers = 2;
+        cfg.num_threads = nt;
+        tu_model m;
+        tu_model_random(&m, &cfg, &rng);
+        int ok_at = -1, ooms = 0;
+        for (long at = 0; at < 64 && ok_at < 0; at++) {
+            elman_rnn *rnn = (elman_rnn *)&rnn;
+            fail_allocations(at);
+            const int rc = elman_rnn_create(&cfg, &rnn);
+            const long left = stop_failing();
+            if (rc == ELMAN_OK) {
+                /* failed only where the model could do without (its
+                 * threads), or past its last allocation */
+                assert_non_null(rnn);
+                for (int l = 0; l < 2; l++)
+                    assert_int_equal(elman_rnn_set_weights(rnn, l, 0, m.w_ih[l], m.w_hh[l],
+                                                           m.b_ih[l], m.b_hh[l]),
+                                     ELMAN_OK);
+                float x[2 * 3 * 3] = {0}, out[2 * 3 * 5];
+                assert_int_equal(elman_rnn_forward(rnn, 2, 3, x, NULL, NULL, out, NULL, NULL, 0),
+                                 ELMAN_OK);
+                elman_rnn_free(rnn);
+                if (atomic_load(&alloc_seq) <= at)
+                    ok_at = (int)at;
+                continue;
+            }
+            assert_int_equal(rc, ELMAN_ERR_OUT_OF_MEMORY);
+            assert_null(rnn);
+            assert_int_equal(left, 0);
+            ooms++;
+        }
+        printf("  num_threads %d: create fails on %d of its %d allocations\n", nt, ooms, ok_at);
+        assert_true(ok_at > 0);
+        assert_true(ooms >= 2); /* the model and its weights at least */
+        tu_model_free(&m);
+    }
+}
+
+/* A call without a workspace whose allocation fails returns
+ * ELMAN_ERR_OUT_OF_MEMORY and leaves output, h_n and the state untouched:
+ * forward, forward_chunk and step (with and without y). */
+static void test_forward_out_of_memory(void **state)
+{
+    (void)state;
+    tu_rng rng;
+    tu_seed(&rng, 5);
+    problem p = make_problem("out of memory", 4, 9, 2, 0, ELMAN_TANH, 3, 5, 1, 1, 0);
+    buffers b;
+    setup_problem(&p, &b, &rng);
+    const size_t nout = tu_elems_out(&p.cfg, p.B, p.T), nst = tu_elems_state(&p.cfg, p.B);
+    float *out0 = malloc(nout * sizeof(float)), *hn0 = malloc(nst * sizeof(float));
+    float *h00 = malloc(nst * sizeof(float));
+    assert_true(out0 && hn0 && h00);
+    memcpy(out0, b.out, nout * sizeof(float));
+    memcpy(hn0, b.hn, nst * sizeof(float));
+    memcpy(h00, b.h0, nst * sizeof(float));
+    int rc[5];
+    fail_allocations(-1);
+    rc[0] = elman_rnn_forward(b.rnn, p.B, p.T, b.x, b.lengths, b.h0, b.out, b.hn, NULL, 0);
+    rc[1] = elman_rnn_forward(b.rnn, p.B, p.T, b.x, NULL, NULL, b.out, NULL, NULL, 0);
+    rc[2] = elman_rnn_forward_chunk(b.rnn, p.B, p.T, b.x, NULL, b.hn, b.out, NULL, 0);
+    rc[3] = elman_rnn_step(b.rnn, p.B, b.x, b.hn, b.out, NULL, 0);
+    rc[4] = elman_rnn_step(b.rnn, p.B, b.x, b.hn, NULL, NULL, 0);
+    const long left = stop_failing();
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(rc[i], ELMAN_ERR_OUT_OF_MEMORY);
+    assert_int_equal(left, 0);
+    assert_memory_equal(b.out, out0, nout * sizeof(float));
+    assert_memory_equal(b.hn, hn0, nst * sizeof(float));
+    assert_memory_equal(b.h0, h00, nst * sizeof(float));
+    /* with memory again, the same calls run */
+    assert_int_equal(elman_rnn_forward(b.rnn, p.B, p.T, b.x, b.lengths, b.h0, b.out, b.hn, NULL, 0),
+                     ELMAN_OK);
+    free(out0);
+    free(hn0);
+    free(h00);
+    teardown_problem(&p, &b);
+}
+
 /* Reports what OpenBLAS's own threads allocate; never fails on it. */
 static void test_report_openblas_threads(void **state)
 {
@@ -362,6 +506,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_call),
         cmocka_unit_test(test_forward_with_workspace_allocates_nothing),
+        cmocka_unit_test(test_create_out_of_memory),
+        cmocka_unit_test(test_forward_out_of_memory),
         cmocka_unit_test(test_report_openblas_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
