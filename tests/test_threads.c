@@ -8,6 +8,11 @@
  * threads (ELMAN_FORCE_THREADS=1): one call at a time has the model's
  * threads, the others start their own.
  *
+ * The other functions that take a const model run at the same time too:
+ * 8 threads stream their own batches on one model (forward_chunk, step
+ * with and without y) and ask for its configuration and workspace sizes,
+ * each getting the serial answer bit for bit.
+ *
  * The model's threads: elman_rnn_create() starts num_threads - 1 of them,
  * forward calls leave none behind, elman_rnn_free() joins them (counted in
  * /proc/self/task, Linux; that calls run on them while they are free is
@@ -264,6 +269,143 @@ static void test_one_pooled_model_many_threads(void **state)
     assert_int_equal(unsetenv("ELMAN_FORCE_THREADS"), 0);
 }
 
+/* The other functions taking a const model, at the same time on one model:
+ * each thread streams its own batch (forward_chunk, then step, without and
+ * with y) and asks for the configuration and workspace sizes; every state,
+ * output and answer must be the serial one. */
+enum { SB = 3, ST = 4, SCHUNKS = 5 };
+
+typedef struct stream_shared {
+    const elman_rnn *rnn;
+    const elman_config *cfg;
+    const float *x;      /* (SCHUNKS, ST, SB, I) */
+    const float *h0;     /* (L, SB, H) */
+    const float *want_state, *want_out; /* the serial results */
+    size_t n_state, n_out, ws_size, ws1_size;
+    pthread_barrier_t start;
+} stream_shared;
+
+typedef struct stream_worker {
+    stream_shared *sh;
+    int failures;
+} stream_worker;
+
+/* Streams every chunk; then each chunk's first step again with step():
+ * state gets the final state, out the last chunk's output. */
+static int stream_all(const stream_shared *sh, float *state, float *out, void *ws, float *y)
+{
+    const size_t I = (size_t)sh->cfg->input_size;
+    memcpy(state, sh->h0, sh->n_state * sizeof(float));
+    for (int c = 0; c < SCHUNKS; c++) {
+        const float *xc = sh->x + (size_t)c * ST * SB * I;
+        int rc = elman_rnn_forward_chunk(sh->rnn, SB, ST, xc, NULL, state, out, ws, sh->ws_size);
+        if (rc != ELMAN_OK)
+            return rc;
+        rc = elman_rnn_step(sh->rnn, SB, xc, state, c % 2 ? y : NULL, ws, sh->ws1_size);
+        if (rc != ELMAN_OK)
+            return rc;
+    }
+    return ELMAN_OK;
+}
+
+static void *run_stream_worker(void *arg)
+{
+    stream_worker *w = arg;
+    const stream_shared *sh = w->sh;
+    float *state = malloc(sh->n_state * sizeof(float)), *out = malloc(sh->n_out * sizeof(float));
+    float *y = malloc((size_t)SB * (size_t)sh->cfg->hidden_size * sizeof(float));
+    void *ws = aligned_buffer(sh->ws_size);
+    if (state == NULL || out == NULL || y == NULL)
+        abort();
+    pthread_barrier_wait(&w->sh->start);
+    for (int it = 0; it < 20; it++) {
+        elman_config got;
+        elman_config_init(&got);
+        if (elman_rnn_get_config(sh->rnn, &got) != ELMAN_OK ||
+            memcmp(&got, sh->cfg, sizeof(got)) != 0 ||
+            elman_rnn_workspace_size(sh->rnn, SB, ST) != sh->ws_size ||
+            elman_rnn_workspace_size(sh->rnn, SB, 1) != sh->ws1_size)
+            w->failures++;
+        memset(ws, 0xff, sh->ws_size);
+        if (stream_all(sh, state, out, ws, y) != ELMAN_OK ||
+            memcmp(state, sh->want_state, sh->n_state * sizeof(float)) != 0 ||
+            memcmp(out, sh->want_out, sh->n_out * sizeof(float)) != 0)
+            w->failures++;
+    }
+    free(state);
+    free(out);
+    free(y);
+    free(ws);
+    return NULL;
+}
+
+static void one_model_many_streams(int model_threads)
+{
+    tu_rng rng;
+    tu_seed(&rng, 12);
+    elman_config cfg;
+    elman_config_init(&cfg);
+    cfg.input_size = 6;
+    cfg.hidden_size = 40;
+    cfg.num_layers = 2;
+    cfg.num_threads = model_threads;
+    tu_model m;
+    tu_model_random(&m, &cfg, &rng);
+    elman_rnn *rnn = tu_model_build(&m);
+    stream_shared sh;
+    memset(&sh, 0, sizeof(sh));
+    sh.rnn = rnn;
+    sh.cfg = &cfg;
+    float *x = tu_random(&rng, (size_t)SCHUNKS * ST * SB * 6, 1.0f);
+    float *h0 = tu_random(&rng, tu_elems_state(&cfg, SB), 1.0f);
+    sh.x = x;
+    sh.h0 = h0;
+    sh.n_state = tu_elems_state(&cfg, SB);
+    sh.n_out = tu_elems_out(&cfg, SB, ST);
+    sh.ws_size = elman_rnn_workspace_size(rnn, SB, ST);
+    sh.ws1_size = elman_rnn_workspace_size(rnn, SB, 1);
+    float *want_state = malloc(sh.n_state * sizeof(float));
+    float *want_out = malloc(sh.n_out * sizeof(float)), *y = malloc(SB * 40 * sizeof(float));
+    assert_true(want_state && want_out && y);
+    void *ws = aligned_buffer(sh.ws_size);
+    assert_int_equal(stream_all(&sh, want_state, want_out, ws, y), ELMAN_OK);
+    free(ws);
+    sh.want_state = want_state;
+    sh.want_out = want_out;
+
+    assert_int_equal(pthread_barrier_init(&sh.start, NULL, NUM_THREADS), 0);
+    pthread_t threads[NUM_THREADS];
+    stream_worker workers[NUM_THREADS];
+    memset(workers, 0, sizeof(workers));
+    for (int i = 0; i < NUM_THREADS; i++) {
+        workers[i].sh = &sh;
+        assert_int_equal(pthread_create(&threads[i], NULL, run_stream_worker, &workers[i]), 0);
+    }
+    int failures = 0;
+    for (int i = 0; i < NUM_THREADS; i++) {
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+        failures += workers[i].failures;
+    }
+    pthread_barrier_destroy(&sh.start);
+    assert_int_equal(failures, 0);
+    free(want_state);
+    free(want_out);
+    free(y);
+    free(x);
+    free(h0);
+    elman_rnn_free(rnn);
+    tu_model_free(&m);
+}
+
+static void test_one_model_many_streams(void **state)
+{
+    (void)state;
+    one_model_many_streams(1);
+    assert_int_equal(setenv("ELMAN_FORCE_THREADS", "1", 1), 0);
+    one_model_many_streams(2);
+    assert_int_equal(unsetenv("ELMAN_FORCE_THREADS"), 0);
+}
+
 /* Threads of this process, or -1 where /proc/self/task is missing. */
 static int count_threads(void)
 {
@@ -490,6 +632,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_model_many_threads),
         cmocka_unit_test(test_one_pooled_model_many_threads),
+        cmocka_unit_test(test_one_model_many_streams),
         cmocka_unit_test(test_model_threads_live_with_the_model),
         cmocka_unit_test(test_model_threads_after_fork),
         cmocka_unit_test(test_model_whose_threads_never_started),
