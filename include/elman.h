@@ -113,7 +113,7 @@ extern "C" {
  *  @return the library's #ELMAN_VERSION_NUMBER. */
 ELMAN_API unsigned elman_version_number(void);
 /** Version of the library linked, as text.
- *  @return "major.minor.patch", e.g. "0.1.0": a static string, never NULL. */
+ *  @return "major.minor.patch", e.g. "1.2.3": a static string, never NULL. */
 ELMAN_API const char *elman_version_string(void);
 /** The version query by its short name: the same as elman_version_string().
  *  @return "major.minor.patch": a static string, never NULL. */

@@ -27,7 +27,7 @@ const char *elman_strerror(int status)
     case ELMAN_ERR_NULL_ARGUMENT: return "a required pointer argument is NULL";
     case ELMAN_ERR_INVALID_SIZE: return "a size or count is zero or negative";
     case ELMAN_ERR_SIZE_OVERFLOW: return "the sizes are too large: a size product overflows";
-    case ELMAN_ERR_INVALID_LENGTH: return "a sequence length is out of range (must be 1..seq_len)";
+    case ELMAN_ERR_INVALID_LENGTH: return "a sequence length is out of range (1..seq_len; 0..seq_len for a chunk)";
     case ELMAN_ERR_WORKSPACE_TOO_SMALL: return "the workspace is smaller than elman_rnn_workspace_size()";
     case ELMAN_ERR_WEIGHTS_NOT_SET: return "the weights of some layer or direction have not been set";
     case ELMAN_ERR_INVALID_CONFIG: return "invalid configuration value (nonlinearity, bias, flag)";
