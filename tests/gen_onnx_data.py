@@ -211,7 +211,7 @@ def rnn_weights(rng, D, H, I, scale=None):
 def node_case(name, I=3, H=4, T=5, Bn=2, direction="forward", acts=None, alphas=None,
               betas=None, clip=None, layout=0, h0="none", lengths=False, bias=True,
               hidden_attr=True, wdtype=np.float32, scale=None, xscale=1.0, const_w=False,
-              head=False, typed=False, overrides=()):
+              head=False, typed=False, overrides=(), rnn_name="rnn"):
     """One RNN node. h0: "none" (absent), "input" (a graph input), or zeros
     built inside the graph: "zeros" (ConstantOfShape), "expand" (a zero
     [1, 1, H] expanded), "slice" (rows of a zero initializer), "constant" (a
@@ -289,7 +289,7 @@ def node_case(name, I=3, H=4, T=5, Bn=2, direction="forward", acts=None, alphas=
                                       name="hconst"))
         hname = "hz"
     nodes.append(helper.make_node("RNN", ["X", "W", "R", "B" if bias else "", seq, hname],
-                                  ["Y", "Y_h"], name="rnn", **attrs))
+                                  ["Y", "Y_h"], name=rnn_name, **attrs))
     outputs = [vi("Y", TensorProto.FLOAT, None), vi("Y_h", TensorProto.FLOAT, None)]
     if head:
         inits.append(tensor("head_w", rng.standard_normal((H, 2))))
@@ -392,6 +392,9 @@ def node_cases():
     node_case("node_mixed_typed_weights", wdtype=(np.float32, np.float64, np.float16), typed=True)
     node_case("node_const_weights", const_w=True)
     node_case("node_head", head=True, direction="bidirectional")
+    # A node name with a line feed, an escape sequence and a backslash:
+    # `elman info` must print it escaped (test_cli_onnx.sh).
+    node_case("node_odd_name", rnn_name="r\nnode: Forged forged: layer 7\x1b[2J\\")
     pair_case("node_pair", layers=1)
     pair_case("node_pair_2l_h0", layers=2, h0=True)
     pair_case("node_pair_mixed_bias", layers=2, no_b=("l0r", "l1f"))

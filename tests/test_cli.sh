@@ -253,6 +253,24 @@ done
 grep -qxF "ignored: fc.bias [2], fc.weight [2, 4], norm.bias [3], norm.num_batches_tracked [], \
 norm.running_mean [3], norm.running_var [3], norm.weight [3]" <("$ELMAN" info "$D/prefix_given.safetensors") ||
     fail "info does not list the ignored tensors"
+# Names are printed escaped (a control byte as \xNN, a backslash doubled):
+# a file cannot forge lines of the listing or write to the terminal. The
+# model: prefix "a<LF>b\<ESC>." on a 1x1 RNN without biases, and an ignored
+# tensor named "x<LF>prefix: forged" (JSON escapes in the header).
+json='{"a\nb\\\u001b.weight_ih_l0":{"dtype":"F32","shape":[1,1],"data_offsets":[0,4]},'
+json+='"a\nb\\\u001b.weight_hh_l0":{"dtype":"F32","shape":[1,1],"data_offsets":[4,8]},'
+json+='"x\nprefix: forged":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}'
+n=${#json}
+{
+    for i in 0 1 2 3 4 5 6 7; do printf "\\x$(printf %02x $(((n >> (8 * i)) & 255)))"; done
+    printf '%s' "$json"
+    printf '\0\0\0\77\0\0\0\77\0\0\0\77' # three times 0.5f
+} >"$W/odd.safetensors"
+"$ELMAN" info "$W/odd.safetensors" >"$W/info" 2>"$W/err" || fail "info of odd names failed: $(cat "$W/err")"
+grep -qxF 'prefix: a\x0ab\\\x1b. (detected)' "$W/info" || fail "info: the prefix is not escaped: $(cat "$W/info")"
+grep -qxF 'ignored: x\x0aprefix: forged [1]' "$W/info" || fail "info: an ignored name is not escaped"
+[[ $(grep -c '^prefix: ' "$W/info") -eq 1 ]] || fail "info: a name forged a line"
+LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$W/info" && fail "info printed a control byte"
 "$ELMAN" info "$D/f16_model.safetensors" | grep -qxF "dtype: F16" || fail "info: dtype"
 "$ELMAN" info "$D/single_bias.safetensors" | grep -qxF "bias: single (bias_ih only)" ||
     fail "info: one bias"

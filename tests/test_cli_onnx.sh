@@ -140,7 +140,7 @@ batch_first: false (file)
 state_batch_first: false (file: layout 0)
 parameters: 36
 inputs: X X, initial_h h0, sequence_lens lengths
-node: Cast : lengths
+node: Cast (unnamed): lengths
 node: RNN rnn: layer 0
 ignored: 0 nodes
 EOF
@@ -159,10 +159,29 @@ batch_first: false (file)
 state_batch_first: false (file: layout 0)
 parameters: 36
 inputs: X X, initial_h (none), sequence_lens (none)
-node: Constant : weights
-node: Constant : weights
-node: Constant : weights
+node: Constant (unnamed): weights
+node: Constant (unnamed): weights
+node: Constant (unnamed): weights
 node: RNN rnn: layer 0
+ignored: 0 nodes
+EOF
+# A node name with a line feed, an escape sequence and a backslash is
+# printed escaped: one line, no control byte.
+info_is node_odd_name.onnx <<'EOF'
+model: node_odd_name.onnx
+format: onnx
+input_size: 3
+hidden_size: 4
+num_layers: 1
+direction: forward (file)
+bias: true
+activation: Tanh (file)
+clip: 0
+batch_first: false (file)
+state_batch_first: false (file: layout 0)
+parameters: 36
+inputs: X X, initial_h (none), sequence_lens (none)
+node: RNN r\x0anode: Forged forged: layer 7\x1b[2J\\: layer 0
 ignored: 0 nodes
 EOF
 # The file's alpha and beta.

@@ -3,12 +3,30 @@
  * setting came from (the file's metadata, a flag, or nn.RNN's default; the
  * sizes always come from the tensors), and the tensors that are not the
  * RNN's and were ignored (a Linear head saved beside it, say).
+ *
+ * Every name read from a file is printed escaped, as elman_io escapes names
+ * in its messages: a byte below 0x20 or from 0x7f up as \xNN, a backslash
+ * as \\. So a file cannot forge lines of the listing or send control
+ * sequences to a terminal; a name with none of those prints as it is.
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+
+/* Writes s to stdout escaped (see above). */
+static void put_name(const char *s)
+{
+    for (const unsigned char *c = (const unsigned char *)s; *c != '\0'; c++) {
+        if (*c == '\\')
+            fputs("\\\\", stdout);
+        else if (*c < 0x20 || *c >= 0x7f)
+            printf("\\x%02x", (unsigned)*c);
+        else
+            putchar(*c);
+    }
+}
 
 /* Whether name is one of the RNN's tensors: PREFIX{weight,bias}_{ih,hh}_lK
  * with K < num_layers, and "_reverse" for a bidirectional model. */
@@ -41,8 +59,9 @@ static void print_ignored(const elman_safetensors *st, const elman_rnn_info *inf
         if (is_rnn_tensor(info, t->name))
             continue;
         char shape[128];
-        printf("%s %s %s", n++ ? "," : "", t->name, shape_str(shape, sizeof(shape), t->shape,
-                                                               t->ndim));
+        printf("%s ", n++ ? "," : "");
+        put_name(t->name);
+        printf(" %s", shape_str(shape, sizeof(shape), t->shape, t->ndim));
     }
     puts(n ? "" : " none");
 }
@@ -57,8 +76,9 @@ static void print_config(const elman_rnn_info *info, const cli_args *a)
 {
     const elman_config *c = &info->config;
     const int D = c->bidirectional ? 2 : 1;
-    printf("prefix: %s (%s)\n", info->prefix[0] ? info->prefix : "(none)",
-           a->value[OPT_PREFIX] != NULL ? "flag" : "detected");
+    fputs("prefix: ", stdout);
+    put_name(info->prefix[0] ? info->prefix : "(none)");
+    printf(" (%s)\n", a->value[OPT_PREFIX] != NULL ? "flag" : "detected");
     printf("input_size: %d\n", c->input_size);
     printf("hidden_size: %d\n", c->hidden_size);
     printf("num_layers: %d\n", c->num_layers);
@@ -117,17 +137,27 @@ static void print_onnx(const elman_onnx *m, const elman_rnn_info *info, const cl
     printf("parameters: %zu\n", info->num_parameters);
     const char *x = NULL, *h = NULL, *len = NULL;
     elman_onnx_inputs(m, &x, &h, &len);
-    printf("inputs: X %s, initial_h %s, sequence_lens %s\n", x != NULL ? x : "-",
-           h != NULL ? h : "(none)", len != NULL ? len : "(none)");
+    fputs("inputs: X ", stdout);
+    put_name(x != NULL ? x : "-");
+    fputs(", initial_h ", stdout);
+    put_name(h != NULL ? h : "(none)");
+    fputs(", sequence_lens ", stdout);
+    put_name(len != NULL ? len : "(none)");
+    putchar('\n');
     size_t ignored = 0;
     for (size_t i = 0; i < elman_onnx_node_count(m); i++) {
         const elman_onnx_node *n = elman_onnx_node_at(m, i);
         const char *role = n->role >= 0 && (size_t)n->role < COUNT(ROLES) ? ROLES[n->role] : "?";
         ignored += n->role == ELMAN_ONNX_IGNORED;
+        /* "node: OP NAME: ROLE", NAME "(unnamed)" when the file gives none */
+        fputs("node: ", stdout);
+        put_name(n->op_type);
+        putchar(' ');
+        put_name(n->name[0] != '\0' ? n->name : "(unnamed)");
         if (n->role == ELMAN_ONNX_LAYER)
-            printf("node: %s %s: layer %d\n", n->op_type, n->name, n->layer);
+            printf(": layer %d\n", n->layer);
         else
-            printf("node: %s %s: %s\n", n->op_type, n->name, role);
+            printf(": %s\n", role);
     }
     printf("ignored: %zu node%s\n", ignored, ignored == 1 ? "" : "s");
 }
