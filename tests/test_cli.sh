@@ -99,6 +99,24 @@ while read -r name rest; do
 done <"$D/opt_cases.txt"
 [[ $nopt -eq 80 ]] || fail "$nopt option cases, README.md counts 80"
 
+# --activation overrides --nonlinearity wherever each stands: before it
+# here (act_overrides_nl has it after), against PyTorch's Sigmoid RNN.
+U=(--weights "$D/ext_uni.safetensors" --input "$D/ext_uni.x.npy" --h0 "$D/ext_uni.h0.npy"
+   --lengths "$D/ext_uni.lengths.npy")
+runs=$((runs + 1))
+rm -f "$W/y.npy" "$W/hn.npy"
+"$ELMAN" run "${U[@]}" --activation Sigmoid --nonlinearity relu --output "$W/y.npy" \
+    --hn "$W/hn.npy" && "$CMP" "$W/y.npy" "$D/opt/act_sigmoid.y.npy" &&
+    "$CMP" "$W/hn.npy" "$D/opt/act_sigmoid.hn.npy" ||
+    fail "--activation Sigmoid --nonlinearity relu: not the Sigmoid RNN"
+
+# --threads takes 1..1024: the largest runs, with PyTorch's result.
+runs=$((runs + 1))
+rm -f "$W/y.npy" "$W/hn.npy"
+"$ELMAN" run "${U[@]}" --threads 1024 --output "$W/y.npy" --hn "$W/hn.npy" &&
+    "$CMP" "$W/y.npy" "$D/opt/act_tanh.y.npy" && "$CMP" "$W/hn.npy" "$D/opt/act_tanh.hn.npy" ||
+    fail "--threads 1024 refused or wrong"
+
 # --direction reverse is the backward half of a bidirectional model, here
 # elman against elman (opt_cases.txt has it against PyTorch).
 R=(--input "$D/ext_rev_bi.x.npy" --lengths "$D/ext_rev_bi.lengths.npy")
