@@ -319,6 +319,20 @@ if [[ -n ${ELMAN_TEST_TRACE_PRELOAD:-} ]]; then
                 fail "$out: the directory was not synced after the rename: $(cat "$W/trace")"
         done
     done
+    # --threads N gives the model N threads (its N - 1 workers live until
+    # it is freed, after the renames); without it, 1: none is started.
+    for threads in default 3; do
+        setup
+        opts=()
+        [[ $threads != default ]] && opts=(--threads "$threads")
+        traced OPENBLAS_NUM_THREADS=1 -- "${RUN[@]}" --output y.npy --hn hn.npy "${opts[@]}" ||
+            fail "traced run (--threads $threads): exit $? ($(cat "$W/err"))"
+        "$CMP" "$W/s/y.npy" "$D/basic.y.npy" || fail "traced run (--threads $threads): Y differs"
+        want=threads=1
+        [[ $threads != default ]] && want=threads=$threads
+        [[ $(grep -c "^rename .* $want\$" "$W/trace") -eq 2 ]] ||
+            fail "--threads $threads: not $want at both renames: $(cat "$W/trace")"
+    done
     # A sync that fails (EIO): a write error, one line, the old Y untouched.
     setup
     cp "$W/s/old.npy" "$W/s/y.npy"
