@@ -1,7 +1,8 @@
 #!/bin/sh
 # The build options of README.md's table, configured (not built) as a user
 # would: their defaults at the top level, what ELMAN_MAN_PAGES does with and
-# without help2man, and ELMAN_BUILD_IO with and without cJSON.
+# without help2man, and ELMAN_BUILD_IO with and without cJSON; the include
+# boundaries of src/io/ and src/cli/, checked at configure time.
 # help2man is hidden by CMAKE_IGNORE_PATH over the program directories (the
 # compiler, make, pkg-config and awk given by path), cJSON by a pkg-config
 # directory that holds every .pc file of the system but libcjson.pc.
@@ -104,4 +105,26 @@ echo "$t" | grep -qx elman || fail "the embedded build has no elman"
 for gone in elman_io elman_cli seed_shapes test_status elman-bench elman_man_pages; do
     echo "$t" | grep -qx "$gone" && fail "the embedded build has $gone"
 done
+echo "-- the include boundaries, at configure time (docs/ARCHITECTURE.md)"
+# A copy of the tree whose src/io/ or src/cli/ includes the core's
+# internal.h does not configure, and the error names the line.
+tree=$work/tree
+mkdir -p "$tree"
+tar -C "$src" --exclude=./.git --exclude='./build*' -cf - . | tar -C "$tree" -xf -
+for part in io cli; do
+    for f in "$tree"/src/$part/*.c; do cp "$f" "$f.orig"; done
+    first=$(ls "$tree"/src/$part/*.c | head -n 1)
+    printf '#include "internal.h"\n' >>"$first"
+    if cmake -S "$tree" -B "$work/bad-$part" -DELMAN_BUILD_TESTS=OFF -DELMAN_BUILD_EXAMPLES=OFF \
+        -DELMAN_BUILD_BENCH=OFF -DELMAN_MAN_PAGES=OFF >"$work/bad-$part.log" 2>&1; then
+        fail "src/$part/ including internal.h configures"
+    fi
+    grep -q "src/$part/$(basename "$first"): #include \"internal.h\"" "$work/bad-$part.log" ||
+        { cat "$work/bad-$part.log"; fail "the configure error does not name src/$part/'s include"; }
+    for f in "$tree"/src/$part/*.c; do mv "$f.orig" "$f"; done
+done
+# and the untouched copy does
+cmake -S "$tree" -B "$work/good" -DELMAN_BUILD_TESTS=OFF -DELMAN_BUILD_EXAMPLES=OFF \
+    -DELMAN_BUILD_BENCH=OFF -DELMAN_MAN_PAGES=OFF >"$work/good.log" 2>&1 ||
+    { cat "$work/good.log"; fail "the copied tree does not configure"; }
 echo "== build options passed"

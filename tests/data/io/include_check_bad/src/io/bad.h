@@ -1,0 +1,2 @@
+/* A header of src/io/ reaching into the core. */
+#include "activation.h"
