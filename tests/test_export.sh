@@ -4,9 +4,11 @@
 # --seq-first and without --nonlinearity (exit 2, one line saying why, no
 # file), and with them round-trips through `elman run` to PyTorch's own
 # output; a torch.save(model) of a class that cannot be imported gets one
-# line saying what to do instead; a file torch cannot read, likewise; --help
-# and the module work without torch; the module imports from any directory
-# with PYTHONPATH=tools.
+# line saying what to do instead; a file torch cannot read, likewise;
+# --prefix picks one RNN of several, --nonlinearity and --seq-first override
+# a module's own, --dtype casts (against PyTorch's float64 model); --help and
+# the module work without torch, a bad command line exits 2; the module
+# imports from any directory with PYTHONPATH=tools.
 #
 # Every run of the exporter imports torch, which takes seconds: the cases
 # are few, each one a different path.
@@ -59,6 +61,23 @@ open("models/mymodels.py", "w").write(
 sys.path.insert(0, "models")
 import mymodels
 torch.save(mymodels.M(), "mine.pt")
+# A module of two RNNs (tanh, the second batch_first), importable the same
+# way, and what its second one gives as a seq-first relu RNN in float64:
+# the export of --prefix dec. --nonlinearity relu --seq-first --dtype float64.
+open("models/two.py", "w").write(
+    "import torch\nclass Two(torch.nn.Module):\n    def __init__(self):\n"
+    "        super().__init__()\n        self.enc = torch.nn.RNN(3, 4)\n"
+    "        self.dec = torch.nn.RNN(4, 5, batch_first=True)\n")
+import two
+torch.manual_seed(11)
+m = two.Two().eval()
+torch.save(m, "two.pt")
+relu = torch.nn.RNN(4, 5, nonlinearity="relu").double().eval()
+relu.load_state_dict(m.dec.state_dict())
+x2 = torch.randn(6, 2, 4, dtype=torch.float64)
+with torch.no_grad():
+    y2, _ = relu(x2)
+np.save("x2.npy", x2.numpy()); np.save("y2_ref.npy", y2.numpy())
 PYEOF
 
 # expect_fail NAME STATUS PATTERN ARGS...: exits STATUS, one stderr line
@@ -130,6 +149,33 @@ info_has mine.safetensors nonlinearity relu
 "$PY" "$EXPORT" rnn.pt rnn.safetensors >/dev/null || fail "export of a whole nn.RNN failed"
 info_has rnn.safetensors batch_first false
 
+# --prefix picks one of several RNNs (without it, refused); --nonlinearity
+# and --seq-first override the module's own; --dtype casts the tensors.
+PYTHONPATH=$W/models expect_fail "module of two RNNs, no --prefix" 1 \
+    "two.pt: expected exactly one nn.RNN in the module, found: enc, dec" two.pt out.safetensors
+if PYTHONPATH=$W/models "$PY" "$EXPORT" two.pt two.safetensors --prefix dec. --nonlinearity relu \
+    --seq-first --dtype float64 >/dev/null; then
+    "$ELMAN" info two.safetensors --prefix dec. >info.txt || fail "elman info --prefix dec. failed"
+    for want in "nonlinearity: relu (metadata)" "batch_first: false (metadata)" "dtype: F64" \
+        "input_size: 4" "hidden_size: 5"; do
+        grep -qxF "$want" info.txt || fail "two.pt --prefix dec.: elman info lacks '$want': $(cat info.txt)"
+    done
+    if "$ELMAN" run --weights two.safetensors --prefix dec. --dtype float64 --input x2.npy \
+        --output y2.npy; then
+        "$PY" -c 'import numpy as np, sys
+y, r = np.load("y2.npy"), np.load("y2_ref.npy")
+sys.exit(0 if y.dtype == r.dtype and y.shape == r.shape and np.allclose(y, r, rtol=0, atol=1e-10) else 1)' ||
+            fail "two.pt --prefix dec.: elman run differs from PyTorch's float64 relu RNN"
+        echo "ok: --prefix dec. --nonlinearity relu --seq-first --dtype float64 runs as PyTorch does"
+    else
+        fail "elman run on two.safetensors --prefix dec. failed"
+    fi
+else
+    fail "export of two.pt with --prefix dec. failed"
+fi
+"$PY" "$EXPORT" rnn.pt bf16.safetensors --dtype bfloat16 >/dev/null || fail "export --dtype bfloat16 failed"
+"$ELMAN" info bf16.safetensors | grep -qxF "dtype: BF16" || fail "--dtype bfloat16: the tensors are not BF16"
+
 # From Python, from another directory, with PYTHONPATH only: the class that
 # the command line could not import is exported by the script that has it.
 mkdir elsewhere
@@ -159,6 +205,15 @@ err = io.StringIO()
 with contextlib.redirect_stderr(err):
     assert mod["main"](["x.pt", "y.safetensors"]) == 1
 assert "python3-torch" in err.getvalue(), err.getvalue()
+# a bad command line: exit status 2
+for argv in (["--dtype", "int8", "a.pt", "b.safetensors"], ["--batch-first", "--seq-first",
+             "a.pt", "b.safetensors"], ["a.pt"], ["--frobnicate", "a.pt", "b.safetensors"]):
+    with contextlib.redirect_stderr(io.StringIO()):
+        try:
+            mod["main"](argv)
+            raise AssertionError("accepted %r" % argv)
+        except SystemExit as e:
+            assert e.code == 2, (argv, e.code)
 PYEOF
 
 if [[ $fails != 0 ]]; then
