@@ -62,6 +62,15 @@ if [ -x "$prefix/bin/elman" ]; then
 fi
 pkg-config --validate elman
 pkg-config --validate elman_io
+# The version is read from the header (docs/API.md, Versions): the
+# installed elman.h's, elman.pc's, elman_io.pc's and the CMake package's
+# (below) are one.
+hversion=$(sed -n 's/^#define ELMAN_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9][0-9]*\).*/\2/p' \
+    "$prefix/include/elman.h" | paste -sd.)
+for pc in elman elman_io; do
+    [ "$(pkg-config --modversion $pc)" = "$hversion" ] ||
+        { echo "FAIL: $pc.pc has version $(pkg-config --modversion $pc), elman.h $hversion"; exit 1; }
+done
 echo "pkg-config --cflags --libs elman: $(pkg-config --cflags --libs elman)"
 echo "pkg-config --static --libs elman: $(pkg-config --static --libs elman)"
 
@@ -82,7 +91,11 @@ check_linkage() {
 
 echo "-- find_package(elman)"
 cmake -S "$here/find_package" -B "$work/find_package" -DCMAKE_PREFIX_PATH="$prefix" \
-    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF >"$work/find_package.log" 2>&1 ||
+    { cat "$work/find_package.log"; exit 1; }
+cat "$work/find_package.log"
+grep -q "^-- elman $hversion from " "$work/find_package.log" ||
+    { echo "FAIL: the CMake package's version is not elman.h's $hversion"; exit 1; }
 cmake --build "$work/find_package"
 check_linkage "$work/find_package/consumer"
 "$work/find_package/consumer"
