@@ -13,12 +13,18 @@
  * - An idle worker sleeps: once a job is done it spins for about
  *   ELMAN_POOL_SPIN_US (the header: "about 200 microseconds"), then takes
  *   next to no CPU until the next job (its time on a CPU, from
- *   /proc/self/task/<tid>/schedstat, Linux), which wakes it. */
+ *   /proc/self/task/<tid>/schedstat, Linux), which wakes it.
+ * - A worker found on its caller's CPU moves off it before the job, and
+ *   none is pinned (docs/API.md, Threads): a worker put on the CPU of a
+ *   caller kept there runs its next job elsewhere, with the affinity it
+ *   had; a thread started for one call has the caller's (Linux). */
 #define _GNU_SOURCE /* gettid */
 #include "cmocka_wrap.h"
 
 #include <dirent.h>
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -127,12 +133,94 @@ static void test_idle_worker_sleeps(void **state)
     elman_pool_free(pool);
 }
 
+/* What the team's first two threads saw as their job began. A worker told
+ * to (pin_to >= 0) then pins itself to that CPU, and at once gives itself
+ * its affinity back: it stays there, as a woken thread may. */
+typedef struct job_view {
+    int cpu[2];
+    cpu_set_t mask[2];
+    int mask_ok[2];
+    int pin_to;
+} job_view;
+
+static void view_init(void *arg, int nt)
+{
+    (void)arg;
+    (void)nt;
+}
+
+static void view_job(void *arg, int tid, int nt)
+{
+    (void)nt;
+    job_view *v = arg;
+    if (tid > 1)
+        return;
+    v->cpu[tid] = sched_getcpu();
+    v->mask_ok[tid] =
+        pthread_getaffinity_np(pthread_self(), sizeof(v->mask[tid]), &v->mask[tid]) == 0;
+    if (tid == 1 && v->pin_to >= 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(v->pin_to, &one);
+        if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one) == 0)
+            pthread_setaffinity_np(pthread_self(), sizeof(v->mask[1]), &v->mask[1]);
+    }
+}
+
+enum { MOVE_ROUNDS = 8 };
+
+static void test_worker_moves_off_callers_cpu(void **state)
+{
+    (void)state;
+    cpu_set_t all;
+    if (pthread_getaffinity_np(pthread_self(), sizeof(all), &all) != 0 || CPU_COUNT(&all) < 2)
+        skip(); /* one CPU allowed: nowhere to move */
+    int c = 0;
+    while (!CPU_ISSET(c, &all))
+        c++;
+    elman_pool *pool = elman_pool_create(2);
+    if (pool == NULL)
+        skip();
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(c, &one);
+    /* the caller kept on CPU c (the pool's worker started before: not) */
+    assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof(one), &one), 0);
+    for (int round = 0; round < MOVE_ROUNDS; round++) {
+        job_view v = {.pin_to = c};
+        /* the worker puts itself on c, where the caller is */
+        assert_int_equal(elman_team_run(pool, 2, view_init, view_job, &v), 1);
+        v.pin_to = -1;
+        assert_int_equal(elman_team_run(pool, 2, view_init, view_job, &v), 1);
+        assert_int_equal(v.cpu[0], c);
+        assert_true(v.mask_ok[1]);
+        if (v.cpu[1] == c)
+            fail_msg("round %d: the worker ran its job on its caller's CPU %d", round, c);
+        if (!CPU_EQUAL(&v.mask[1], &all))
+            fail_msg("round %d: the worker is left with %d allowed CPUs of %d", round,
+                     CPU_COUNT(&v.mask[1]), CPU_COUNT(&all));
+    }
+    elman_pool_free(pool);
+    /* A thread started for one call, by a caller on c but free to leave
+     * it: not pinned either. */
+    assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof(all), &all), 0);
+    for (int round = 0; round < MOVE_ROUNDS; round++) {
+        job_view v = {.pin_to = -1};
+        assert_int_equal(elman_team_run(NULL, 2, view_init, view_job, &v), 0);
+        assert_true(v.mask_ok[0] && v.mask_ok[1]);
+        if (!CPU_EQUAL(&v.mask[1], &all))
+            fail_msg("round %d: a thread of one call is left with %d allowed CPUs of %d", round,
+                     CPU_COUNT(&v.mask[1]), CPU_COUNT(&all));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_probe_exchanges_state),
         cmocka_unit_test(test_no_probe_without_worker),
         cmocka_unit_test(test_idle_worker_sleeps),
+        cmocka_unit_test(test_worker_moves_off_callers_cpu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
