@@ -69,6 +69,22 @@ void it_write_file(const char *path, const it_buf *b)
     assert_int_equal(fclose(f), 0);
 }
 
+unsigned char *it_read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n > 0);
+    rewind(f);
+    unsigned char *buf = malloc((size_t)n);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
 const char *it_tempdir(int slot)
 {
     static char dirs[4][256];

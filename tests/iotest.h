@@ -26,6 +26,10 @@ void it_free(it_buf *b);
 /* Writes a buffer to a file; fails the test on error. */
 void it_write_file(const char *path, const it_buf *b);
 
+/* The whole of the file at path, malloc'ed (free it), its size in *size;
+ * fails the test if it cannot be read or is empty. */
+unsigned char *it_read_file(const char *path, size_t *size);
+
 /* Creates a fresh empty directory under the system's temporary directory
  * and returns its path (static storage per call slot 0..3). */
 const char *it_tempdir(int slot);

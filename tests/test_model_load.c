@@ -886,18 +886,7 @@ static unsigned char *read_bytes(const char *name, size_t *size)
 {
     char path[512];
     path_of(path, sizeof(path), name, ".safetensors");
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n > 0);
-    rewind(f);
-    unsigned char *buf = malloc((size_t)n);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
+    return it_read_file(path, size);
 }
 
 /* elman_rnn_parse() from the bytes of a file (freed as soon as it

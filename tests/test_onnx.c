@@ -479,23 +479,6 @@ static void test_api(void **state)
     elman_onnx_free(m);
 }
 
-
-static unsigned char *read_bytes(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n > 0);
-    rewind(f);
-    unsigned char *buf = malloc((size_t)n);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
-}
-
 /* What elman_rnn_info_from_onnx() sets beyond the configuration, whatever
  * info held: both *_from_metadata 1, prefix "", format ONNX; the fields no
  * node sets keep elman_config_init()'s defaults. */
@@ -570,7 +553,7 @@ static void test_parse_keeps_no_reference(void **state)
         char path[512], err[ELMAN_IO_ERROR_SIZE];
         path_of(path, sizeof(path), names[k], ".onnx");
         size_t size;
-        unsigned char *bytes = read_bytes(path, &size);
+        unsigned char *bytes = it_read_file(path, &size);
         elman_onnx *m;
         int rc = elman_onnx_parse(bytes, size, &m, err, sizeof(err));
         memset(bytes, 0xa5, size);
@@ -684,7 +667,7 @@ static void test_messages(void **state)
     path_of(good, sizeof(good), "node_for", ".onnx");
     snprintf(bad, sizeof(bad), "%s/bad/no_rnn.onnx", g_dir);
     size_t size, bad_size;
-    unsigned char *bytes = read_bytes(good, &size), *bad_bytes = read_bytes(bad, &bad_size);
+    unsigned char *bytes = it_read_file(good, &size), *bad_bytes = it_read_file(bad, &bad_size);
     snprintf(bad, sizeof(bad), "%s/%s.onnx", dir, name);
     it_buf b = {bad_bytes, bad_size};
     it_write_file(bad, &b);
