@@ -108,6 +108,10 @@ int read_reals(const char *path, const char *what, int f64, elman_array *a, void
  * Returns 1, or 0 with the error printed. */
 int read_lengths(const char *path, int batched, size_t B, size_t T, elman_array *arr,
                  int **len);
+/* Reads the ONNX model at path and the configuration it gives, for run
+ * and info alike (--prefix, which names safetensors tensors, is refused).
+ * Returns 1, or 0 with the error printed and *m NULL. */
+int read_onnx(const cli_args *a, const char *path, elman_onnx **m, elman_rnn_info *info);
 
 /* An input file, checked: a regular file, and who it is (for aliases). */
 typedef struct cli_file {

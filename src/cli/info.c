@@ -4,10 +4,11 @@
  * sizes always come from the tensors), and the tensors that are not the
  * RNN's and were ignored (a Linear head saved beside it, say).
  *
- * Every name read from a file is printed escaped, as elman_io escapes names
- * in its messages: a byte below 0x20 or from 0x7f up as \xNN, a backslash
- * as \\. So a file cannot forge lines of the listing or send control
- * sequences to a terminal; a name with none of those prints as it is.
+ * Every name read from a file is printed escaped: a byte below 0x20 or from
+ * 0x7f up as \xNN, a backslash as \\ (as elman_io's messages do, which
+ * also escape '"'; a listing has no quotes to delimit). So a file cannot
+ * forge lines of the listing or send control sequences to a terminal; a
+ * name with none of those prints as it is.
  */
 #include <math.h>
 #include <stdio.h>
@@ -164,22 +165,10 @@ static void print_onnx(const elman_onnx *m, const elman_rnn_info *info, const cl
 
 static int info_onnx(const cli_args *a, const char *path)
 {
-    char err[ELMAN_IO_ERROR_SIZE];
     elman_onnx *m;
     elman_rnn_info info;
-    if (a->value[OPT_PREFIX] != NULL && a->value[OPT_PREFIX][0] != '\0') { /* as run */
-        print_error("%s: --prefix names safetensors tensors; this is an ONNX model", path);
+    if (!read_onnx(a, path, &m, &info))
         return EXIT_BAD_INPUT;
-    }
-    if (elman_onnx_read(path, &m, err, sizeof(err)) != ELMAN_OK) {
-        print_error("%s", err);
-        return EXIT_BAD_INPUT;
-    }
-    if (elman_rnn_info_from_onnx(m, &info, err, sizeof(err)) != ELMAN_OK) {
-        print_error("%s: %s", path, err);
-        elman_onnx_free(m);
-        return EXIT_BAD_INPUT;
-    }
     apply_flags(a, &info, path);
     print_onnx(m, &info, a);
     elman_onnx_free(m);

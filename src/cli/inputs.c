@@ -1,6 +1,7 @@
 /*
  * Reading the input files: X and H0 as float or double arrays, LENGTHS as
- * ints, with one-line messages naming the file and what was expected.
+ * ints, an ONNX model, with one-line messages naming the file and what was
+ * expected.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -169,5 +170,27 @@ int check_input(const char *path, const char *option, cli_file *f)
     f->option = option;
     f->dev = (unsigned long long)st.st_dev;
     f->ino = (unsigned long long)st.st_ino;
+    return 1;
+}
+
+int read_onnx(const cli_args *a, const char *path, elman_onnx **m, elman_rnn_info *info)
+{
+    char err[ELMAN_IO_ERROR_SIZE];
+    *m = NULL;
+    const char *prefix = a->value[OPT_PREFIX];
+    if (prefix != NULL && prefix[0] != '\0') {
+        print_error("%s: --prefix names safetensors tensors; this is an ONNX model", path);
+        return 0;
+    }
+    if (elman_onnx_read(path, m, err, sizeof(err)) != ELMAN_OK) {
+        print_error("%s", err); /* it names the file */
+        return 0;
+    }
+    if (elman_rnn_info_from_onnx(*m, info, err, sizeof(err)) != ELMAN_OK) {
+        print_error("%s: %s", path, err);
+        elman_onnx_free(*m);
+        *m = NULL;
+        return 0;
+    }
     return 1;
 }

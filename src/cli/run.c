@@ -174,16 +174,8 @@ static int read_config(const cli_args *a, run_state *s)
         return EXIT_BAD_INPUT;
     }
     if (format == ELMAN_FORMAT_ONNX) {
-        if (a->value[OPT_PREFIX] != NULL && a->value[OPT_PREFIX][0] != '\0') {
-            print_error("%s: --prefix names safetensors tensors; this is an ONNX model", wpath);
+        if (!read_onnx(a, wpath, &s->onnx, &s->info))
             return EXIT_BAD_INPUT;
-        }
-        if (elman_onnx_read(wpath, &s->onnx, err, sizeof(err)) != ELMAN_OK ||
-            elman_rnn_info_from_onnx(s->onnx, &s->info, err, sizeof(err)) != ELMAN_OK) {
-            print_error("%s%s%s", s->onnx != NULL ? wpath : "", s->onnx != NULL ? ": " : "",
-                        err);
-            return EXIT_BAD_INPUT;
-        }
     } else if (elman_safetensors_read(wpath, &s->st, err, sizeof(err)) != ELMAN_OK ||
                elman_rnn_info_from_safetensors(s->st, a->value[OPT_PREFIX], &s->info, err,
                                                sizeof(err)) != ELMAN_OK) {
