@@ -307,6 +307,15 @@ static int kernel_paths(const char *names[2])
     while (!paths[first].supported())
         first++;
     assert_string_equal(names[1], paths[first].name);
+    /* README: the order tried is AVX-512, AVX2, portable (the last). */
+    static const char *const order[] = {"avx512", "avx2", "portable"};
+    for (int i = 0, o = 0; i < n_paths; i++) {
+        while (o < 3 && strcmp(paths[i].name, order[o]) != 0)
+            o++;
+        if (o == 3)
+            fail_msg("kernel path %s is not in README's order", paths[i].name);
+    }
+    assert_string_equal(paths[n_paths - 1].name, "portable");
     for (int i = 0; i < n_paths; i++) {
         const int simd = strcmp(paths[i].name, "avx2") == 0 ||
                          strcmp(paths[i].name, "avx512") == 0;
