@@ -354,6 +354,55 @@ static void run_model(const elman_rnn *rnn, const elman_config *cfg, int dtype, 
     }
 }
 
+/* Two random models A and B of one configuration (two layers, two
+ * directions, the given bias mode and element type), an input for them,
+ * and room for two runs' output and h_n (as bytes). */
+typedef struct two_models {
+    elman_config cfg;
+    tu_model a, b;
+    float *x;
+    size_t nout, nst;
+    char *o1, *o2, *h1, *h2;
+} two_models;
+
+static void two_models_make(two_models *t, tu_rng *r, int dtype, int bias)
+{
+    t->cfg = small_config();
+    t->cfg.num_layers = 2;
+    t->cfg.bidirectional = 1;
+    t->cfg.bias = bias;
+    t->cfg.dtype = dtype;
+    tu_model_random(&t->a, &t->cfg, r);
+    tu_model_random(&t->b, &t->cfg, r);
+    t->x = tu_random(r, tu_elems_x(&t->cfg, RB, RT), 1.0f);
+    const size_t es = dtype == ELMAN_FLOAT32 ? sizeof(float) : sizeof(double);
+    t->nout = tu_elems_out(&t->cfg, RB, RT) * es;
+    t->nst = tu_elems_state(&t->cfg, RB) * es;
+    t->o1 = malloc(t->nout);
+    t->o2 = malloc(t->nout);
+    t->h1 = malloc(t->nst);
+    t->h2 = malloc(t->nst);
+    assert_true(t->o1 && t->o2 && t->h1 && t->h2);
+}
+
+/* The two runs gave the same bits. */
+static void two_models_same_runs(const two_models *t)
+{
+    assert_memory_equal(t->o1, t->o2, t->nout);
+    assert_memory_equal(t->h1, t->h2, t->nst);
+}
+
+static void two_models_free(two_models *t)
+{
+    free(t->o1);
+    free(t->o2);
+    free(t->h1);
+    free(t->h2);
+    free(t->x);
+    tu_model_free(&t->a);
+    tu_model_free(&t->b);
+}
+
 /* Setting a layer and direction again replaces its weights: a model set
  * to weights A and then B gives, bit for bit, what a model set only to B
  * gives. In every bias mode and both element types. */
@@ -364,40 +413,21 @@ static void test_set_weights_replaces(void **state)
     tu_seed(&r, 99);
     for (int dtype = ELMAN_FLOAT32; dtype <= ELMAN_FLOAT64; dtype++)
         for (int bias = ELMAN_BIAS_NONE; bias <= ELMAN_BIAS_SINGLE; bias++) {
-            elman_config cfg = small_config();
-            cfg.num_layers = 2;
-            cfg.bidirectional = 1;
-            cfg.bias = bias;
-            cfg.dtype = dtype;
-            tu_model a, b;
-            tu_model_random(&a, &cfg, &r);
-            tu_model_random(&b, &cfg, &r);
-            float *x = tu_random(&r, tu_elems_x(&cfg, RB, RT), 1.0f);
-            const size_t es = dtype == ELMAN_FLOAT32 ? sizeof(float) : sizeof(double);
-            const size_t nout = tu_elems_out(&cfg, RB, RT) * es,
-                         nst = tu_elems_state(&cfg, RB) * es;
-            char *o1 = malloc(nout), *o2 = malloc(nout), *h1 = malloc(nst), *h2 = malloc(nst);
-            assert_true(o1 && o2 && h1 && h2);
+            two_models t;
+            two_models_make(&t, &r, dtype, bias);
             elman_rnn *ab, *only_b;
-            assert_int_equal(elman_rnn_create(&cfg, &ab), ELMAN_OK);
-            assert_int_equal(elman_rnn_create(&cfg, &only_b), ELMAN_OK);
-            assert_int_equal(set_all(ab, &a, dtype), ELMAN_OK);
-            run_model(ab, &cfg, dtype, x, o1, h1); /* A is in use */
-            assert_int_equal(set_all(ab, &b, dtype), ELMAN_OK);
-            assert_int_equal(set_all(only_b, &b, dtype), ELMAN_OK);
-            run_model(ab, &cfg, dtype, x, o1, h1);
-            run_model(only_b, &cfg, dtype, x, o2, h2);
-            assert_memory_equal(o1, o2, nout);
-            assert_memory_equal(h1, h2, nst);
+            assert_int_equal(elman_rnn_create(&t.cfg, &ab), ELMAN_OK);
+            assert_int_equal(elman_rnn_create(&t.cfg, &only_b), ELMAN_OK);
+            assert_int_equal(set_all(ab, &t.a, dtype), ELMAN_OK);
+            run_model(ab, &t.cfg, dtype, t.x, t.o1, t.h1); /* A is in use */
+            assert_int_equal(set_all(ab, &t.b, dtype), ELMAN_OK);
+            assert_int_equal(set_all(only_b, &t.b, dtype), ELMAN_OK);
+            run_model(ab, &t.cfg, dtype, t.x, t.o1, t.h1);
+            run_model(only_b, &t.cfg, dtype, t.x, t.o2, t.h2);
+            two_models_same_runs(&t);
             elman_rnn_free(ab);
             elman_rnn_free(only_b);
-            free(o1);
-            free(o2);
-            free(h1);
-            free(h2);
-            free(x);
-            tu_model_free(&a);
-            tu_model_free(&b);
+            two_models_free(&t);
         }
 }
 
@@ -451,52 +481,33 @@ static void test_failed_set_weights_changes_nothing(void **state)
     tu_seed(&r, 100);
     for (int dtype = ELMAN_FLOAT32; dtype <= ELMAN_FLOAT64; dtype++)
         for (int bias = ELMAN_BIAS_NONE; bias <= ELMAN_BIAS_SINGLE; bias++) {
-            elman_config cfg = small_config();
-            cfg.num_layers = 2;
-            cfg.bidirectional = 1;
-            cfg.bias = bias;
-            cfg.dtype = dtype;
-            tu_model a, b;
-            tu_model_random(&a, &cfg, &r);
-            tu_model_random(&b, &cfg, &r);
-            float *x = tu_random(&r, tu_elems_x(&cfg, RB, RT), 1.0f);
-            const size_t es = dtype == ELMAN_FLOAT32 ? sizeof(float) : sizeof(double);
-            const size_t nout = tu_elems_out(&cfg, RB, RT) * es,
-                         nst = tu_elems_state(&cfg, RB) * es;
-            char *o1 = malloc(nout), *o2 = malloc(nout), *h1 = malloc(nst), *h2 = malloc(nst);
-            assert_true(o1 && o2 && h1 && h2);
+            two_models t;
+            two_models_make(&t, &r, dtype, bias);
             elman_rnn *rnn;
-            assert_int_equal(elman_rnn_create(&cfg, &rnn), ELMAN_OK);
+            assert_int_equal(elman_rnn_create(&t.cfg, &rnn), ELMAN_OK);
             /* before any weights: the failed calls set nothing, and (0, 0)
              * stays unset when every other layer and direction is set */
-            failing_set_weights(rnn, &b, dtype);
-            assert_int_equal(set_from(rnn, &a, dtype, 1), ELMAN_OK);
+            failing_set_weights(rnn, &t.b, dtype);
+            assert_int_equal(set_from(rnn, &t.a, dtype, 1), ELMAN_OK);
             if (dtype == ELMAN_FLOAT32) {
-                assert_int_equal(elman_rnn_forward(rnn, RB, RT, x, NULL, NULL, (float *)o1,
-                                                   (float *)h1, NULL, 0),
+                assert_int_equal(elman_rnn_forward(rnn, RB, RT, t.x, NULL, NULL, (float *)t.o1,
+                                                   (float *)t.h1, NULL, 0),
                                  ELMAN_ERR_WEIGHTS_NOT_SET);
             } else {
-                double *xd = widen(x, tu_elems_x(&cfg, RB, RT));
-                assert_int_equal(elman_rnn_forward_f64(rnn, RB, RT, xd, NULL, NULL, (double *)o1,
-                                                       (double *)h1, NULL, 0),
+                double *xd = widen(t.x, tu_elems_x(&t.cfg, RB, RT));
+                assert_int_equal(elman_rnn_forward_f64(rnn, RB, RT, xd, NULL, NULL,
+                                                       (double *)t.o1, (double *)t.h1, NULL, 0),
                                  ELMAN_ERR_WEIGHTS_NOT_SET);
                 free(xd);
             }
             /* set: the failed calls leave the weights as they were */
-            assert_int_equal(set_all(rnn, &a, dtype), ELMAN_OK);
-            run_model(rnn, &cfg, dtype, x, o1, h1);
-            failing_set_weights(rnn, &b, dtype);
-            run_model(rnn, &cfg, dtype, x, o2, h2);
-            assert_memory_equal(o1, o2, nout);
-            assert_memory_equal(h1, h2, nst);
+            assert_int_equal(set_all(rnn, &t.a, dtype), ELMAN_OK);
+            run_model(rnn, &t.cfg, dtype, t.x, t.o1, t.h1);
+            failing_set_weights(rnn, &t.b, dtype);
+            run_model(rnn, &t.cfg, dtype, t.x, t.o2, t.h2);
+            two_models_same_runs(&t);
             elman_rnn_free(rnn);
-            free(o1);
-            free(o2);
-            free(h1);
-            free(h2);
-            free(x);
-            tu_model_free(&a);
-            tu_model_free(&b);
+            two_models_free(&t);
         }
 }
 
