@@ -454,6 +454,16 @@ def pair_case(name, layers=1, I=3, H=4, T=5, Bn=2, h0=False, no_b=()):
     record(name, X, xin, np.concatenate(hn, axis=0), H0)
 
 
+def save_chain(name, nodes, inits, dims, x, X, xin, hn, axis):
+    """The tail of the chain builders: the graph with input X of symbolic
+    dims (its last one I) and output x, and the expected h_n, the layers'
+    Yh joined along axis (0 for [L*D, B, H], 1 for layout 1's [B, L*D, H])."""
+    onnx.save(make_model(nodes, [vi("X", TensorProto.FLOAT, dims)],
+                         [vi(x, TensorProto.FLOAT, None)], inits),
+              os.path.join(OUT, name + ".onnx"))
+    record(name, X, xin, np.concatenate(hn, axis=axis))
+
+
 def chain_case(name, layout=1, I=3, H=4, T=5, Bn=2):
     """Two bidirectional layout-1 nodes: Y [B, T, 2, H] reshaped to [B, T, 2H]."""
     rng = seed(name)
@@ -472,10 +482,7 @@ def chain_case(name, layout=1, I=3, H=4, T=5, Bn=2):
                         resolve_acts(None, None, None, 2), None, layout)
         hn.append(Yh)
         x, xin = p + "X", y_to_elman(Y, layout)
-    onnx.save(make_model(nodes, [vi("X", TensorProto.FLOAT, ["b", "t", I])],
-                         [vi(x, TensorProto.FLOAT, None)], inits),
-              os.path.join(OUT, name + ".onnx"))
-    record(name, X, xin, np.concatenate(hn, axis=1))
+    save_chain(name, nodes, inits, ["b", "t", I], x, X, xin, hn, axis=1)
 
 
 def chain_bias_case(name, biases, I=3, H=4, T=5, Bn=2):
@@ -496,10 +503,7 @@ def chain_bias_case(name, biases, I=3, H=4, T=5, Bn=2):
                         resolve_acts(None, None, None, 1), None, 0)
         hn.append(Yh)
         x, xin = p + "X", y_to_elman(Y, 0)
-    onnx.save(make_model(nodes, [vi("X", TensorProto.FLOAT, ["t", "b", I])],
-                         [vi(x, TensorProto.FLOAT, None)], inits),
-              os.path.join(OUT, name + ".onnx"))
-    record(name, X, xin, np.concatenate(hn, axis=0))
+    save_chain(name, nodes, inits, ["t", "b", I], x, X, xin, hn, axis=0)
 
 
 def chain_unsqueeze_case(name, I=3, H=4, T=5, Bn=2):
@@ -524,10 +528,7 @@ def chain_unsqueeze_case(name, I=3, H=4, T=5, Bn=2):
                         None, 0)
         hn.append(Yh)
         x, xin = p + "X", y_to_elman(Y, 0)
-    onnx.save(make_model(nodes, [vi("X", TensorProto.FLOAT, ["t", "b", I])],
-                         [vi(x, TensorProto.FLOAT, None)], inits),
-              os.path.join(OUT, name + ".onnx"))
-    record(name, X, xin, np.concatenate(hn, axis=0))
+    save_chain(name, nodes, inits, ["t", "b", I], x, X, xin, hn, axis=0)
 
 
 # ---- torch.onnx.export ----
