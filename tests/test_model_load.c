@@ -37,6 +37,22 @@ static elman_safetensors *read_model(const char *name)
     return st;
 }
 
+/* The safetensors file of `header` and `size` bytes of `data` (zeros if
+ * NULL), built in memory and parsed; `what` names it if that fails. */
+static elman_safetensors *parse_built(const char *what, const char *header, const void *data,
+                                      size_t size)
+{
+    it_buf b = it_safetensors(header, (size_t)-1, data, size);
+    char err[ELMAN_IO_ERROR_SIZE];
+    elman_safetensors *st;
+    int rc = elman_safetensors_parse(b.data, b.size, &st, err, sizeof(err));
+    it_free(&b);
+    if (rc != ELMAN_OK)
+        print_error("%s: %s\n", what, err);
+    assert_int_equal(rc, ELMAN_OK);
+    return st;
+}
+
 static double *read_doubles(const char *path, elman_array *a)
 {
     char err[ELMAN_IO_ERROR_SIZE];
@@ -606,21 +622,15 @@ static void test_bad_rnn_tensors(void **state)
     };
 #undef T
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        it_buf b = it_safetensors(cases[i].header, (size_t)-1, NULL, cases[i].data);
-        elman_safetensors *st;
+        elman_safetensors *st = parse_built(cases[i].what, cases[i].header, NULL, cases[i].data);
         char err[ELMAN_IO_ERROR_SIZE];
-        int rc = elman_safetensors_parse(b.data, b.size, &st, err, sizeof(err));
-        if (rc != ELMAN_OK)
-            print_error("%s: %s\n", cases[i].what, err);
-        assert_int_equal(rc, ELMAN_OK);
         elman_rnn_info info;
-        rc = elman_rnn_info_from_safetensors(st, NULL, &info, err, sizeof(err));
+        int rc = elman_rnn_info_from_safetensors(st, NULL, &info, err, sizeof(err));
         if (rc != cases[i].code) {
             print_error("%s: got %d (%s), expected %d\n", cases[i].what, rc, err, cases[i].code);
             fail();
         }
         elman_safetensors_free(st);
-        it_free(&b);
     }
 }
 
@@ -648,11 +658,8 @@ static void test_one_bias(void **state)
     float w[52];
     for (int i = 0; i < 52; i++)
         w[i] = 0.37f * (float)((i * 7) % 11) / 11.0f - 0.2f;
-    it_buf b = it_safetensors(header, (size_t)-1, w, sizeof(w));
+    elman_safetensors *st = parse_built("one bias", header, w, sizeof(w));
     char err[ELMAN_IO_ERROR_SIZE];
-    elman_safetensors *st;
-    assert_int_equal(elman_safetensors_parse(b.data, b.size, &st, err, sizeof(err)), ELMAN_OK);
-    it_free(&b);
     elman_rnn_info info;
     assert_int_equal(elman_rnn_info_from_safetensors(st, NULL, &info, err, sizeof(err)),
                      ELMAN_OK);
@@ -811,13 +818,8 @@ static void test_info_fields(void **state)
          20) "}", 20, ELMAN_DTYPE_F16, "", 10, 1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        it_buf b = it_safetensors(cases[i].header, (size_t)-1, NULL, cases[i].data);
-        elman_safetensors *st;
+        elman_safetensors *st = parse_built(cases[i].what, cases[i].header, NULL, cases[i].data);
         char err[ELMAN_IO_ERROR_SIZE];
-        int rc = elman_safetensors_parse(b.data, b.size, &st, err, sizeof(err));
-        if (rc != ELMAN_OK)
-            print_error("%s: %s\n", cases[i].what, err);
-        assert_int_equal(rc, ELMAN_OK);
         elman_rnn_info info;
         memset(&info, 0xff, sizeof(info));
         assert_int_equal(elman_rnn_info_from_safetensors(st, NULL, &info, err, sizeof(err)),
@@ -836,7 +838,6 @@ static void test_info_fields(void **state)
         assert_int_equal(info.batch_first_from_metadata, cases[i].relu_bf);
         check_defaults(&info, cases[i].relu_bf ? ELMAN_RELU : ELMAN_TANH, cases[i].relu_bf);
         elman_safetensors_free(st);
-        it_free(&b);
     }
 }
 
