@@ -332,15 +332,6 @@ static void test_write_errors_leave_nothing(void **state)
     it_rmdir(dir);
 }
 
-
-static void read_whole(const char *path, unsigned char *buf, size_t cap, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    *n = fread(buf, 1, cap, f);
-    fclose(f);
-}
-
 /* A write that fails half-way (the file size limit reached: EFBIG) leaves
  * the old file whole and no temporary file: in a child process, whose
  * limit the test sets, with SIGXFSZ ignored so that write() fails instead
@@ -355,9 +346,8 @@ static void test_failed_write_leaves_old_file(void **state)
     const size_t old_shape[1] = {3};
     assert_int_equal(elman_npy_write(path, ELMAN_DTYPE_F32, 1, old_shape, old, err, sizeof(err)),
                      ELMAN_OK);
-    static unsigned char before[4096], after[4096];
     size_t n_before, n_after;
-    read_whole(path, before, sizeof(before), &n_before);
+    unsigned char *before = it_read_file(path, &n_before);
 
     enum { N = 1 << 16 }; /* 256 KiB of data, past the 64 KiB limit */
     float *big = calloc(N, sizeof(float));
@@ -373,6 +363,7 @@ static void test_failed_write_leaves_old_file(void **state)
             _exit(100);
         int rc = elman_npy_write(path, ELMAN_DTYPE_F32, 2, shape, big, err, sizeof(err));
         free(big); /* under valgrind the child's leaks count too */
+        free(before);
         _exit(rc == ELMAN_ERR_IO && strstr(err, "cannot write") != NULL ? 0 : 101);
     }
     int status;
@@ -382,9 +373,11 @@ static void test_failed_write_leaves_old_file(void **state)
         print_error("the child's write did not fail with ELMAN_ERR_IO (status %d)\n", status);
         fail();
     }
-    read_whole(path, after, sizeof(after), &n_after);
+    unsigned char *after = it_read_file(path, &n_after);
     assert_int_equal(n_after, n_before);
     assert_memory_equal(after, before, n_before);
+    free(before);
+    free(after);
     assert_int_equal(it_dir_entries(dir), 1); /* no temporary file */
     it_rmdir(dir);
 }
